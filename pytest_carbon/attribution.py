@@ -1,0 +1,216 @@
+"""Pure attribution: cumulative-energy timelines + time windows -> energy per window.
+
+No pytest, no meters, no files. Inputs are plain data:
+
+* a :class:`Channel` per energy channel (``gpu:0``, ``cpu``, ...): its readings as *segments*,
+  each a run of successful, monotone cumulative readings ``(t_ns, joules)``. A failed read or a
+  counter that went backwards ends a segment; the time between two segments is a *gap* whose
+  energy nobody knows.
+* *claims*: the test windows ``[t0, t1]`` that share machine-wide channels. Energy of every
+  interval is split equally among the claims open in it, so concurrent tests (xdist workers,
+  threads) never count the same joule twice.
+* *windows* to evaluate: each test, and each phase inside a test (a phase takes its test's share).
+
+Energy at a time inside a segment is linear interpolation between the neighbouring readings.
+The bookkeeping keeps, per channel: ``measured = attributed + incomplete + unattributed``
+(``incomplete`` is the measured part of windows that also overlap a gap, whose own energy is
+therefore reported as unknown rather than as a partial number).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+
+@dataclass
+class Segment:
+    """A run of successful readings: timestamps (ns, increasing) and cumulative joules."""
+
+    times: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        return self.times[0]
+
+    @property
+    def end(self) -> int:
+        return self.times[-1]
+
+    def at(self, t: int) -> float:
+        """Interpolated cumulative energy (J) at ``t``; ``t`` must lie within the segment."""
+        times = self.times
+        i = bisect.bisect_left(times, t)
+        if i < len(times) and times[i] == t:
+            return self.values[i]
+        if i == 0 or i == len(times):
+            raise ValueError(f"time {t} outside segment [{times[0]}, {times[-1]}]")
+        t0, t1 = times[i - 1], times[i]
+        v0, v1 = self.values[i - 1], self.values[i]
+        return v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+
+
+@dataclass
+class Channel:
+    name: str
+    segments: list[Segment] = field(default_factory=list)
+
+    def measured_j(self) -> float:
+        return sum(s.values[-1] - s.values[0] for s in self.segments if len(s.times) > 1)
+
+    def gaps(self) -> list[tuple[int, int]]:
+        """Spans between segments (ns), where energy is unknown."""
+        segs = [s for s in self.segments if s.times]
+        return [(a.end, b.start) for a, b in zip(segs, segs[1:])]
+
+
+def build_segments(samples: Iterable[tuple[int, float | None]]) -> list[Segment]:
+    """Turn ``(t_ns, cumulative_j or None-for-failed-read)`` into segments.
+
+    A failed read or a reading below the previous one (a counter reset) closes the segment.
+    Segments with a single reading cover no time and carry no energy; they are dropped.
+    """
+    segments: list[Segment] = []
+    cur = Segment()
+    for t, v in samples:
+        if v is None:
+            if len(cur.times) > 1:
+                segments.append(cur)
+            cur = Segment()
+            continue
+        if cur.times and (v < cur.values[-1] or t <= cur.times[-1]):
+            if t <= cur.times[-1] and v >= cur.values[-1]:
+                continue  # duplicate timestamp: keep the first reading
+            if len(cur.times) > 1:
+                segments.append(cur)
+            cur = Segment()
+        cur.times.append(t)
+        cur.values.append(v)
+    if len(cur.times) > 1:
+        segments.append(cur)
+    return segments
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A test window that takes a share of the channels it claims (None: all channels)."""
+
+    t0: int
+    t1: int
+    channels: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class WindowEnergy:
+    """Energy of one window on one channel: joules, or None where a gap makes it unknown."""
+
+    energy_j: float | None
+    covered_j: float  # the measured part, also when the window is incomplete
+    gap_ns: int
+
+
+@dataclass
+class ChannelTotals:
+    measured_j: float
+    attributed_j: float
+    incomplete_j: float
+    unattributed_j: float
+    gap_ns: int
+
+
+class ChannelAttribution:
+    """Prefix sums of one channel's energy shares, for O(log n) window queries."""
+
+    def __init__(self, channel: Channel, claims: Sequence[Claim], extra_points: Iterable[int] = ()):
+        self.name = channel.name
+        mine = [c for c in claims if c.channels is None or channel.name in c.channels]
+        points: set[int] = set(extra_points)
+        for c in mine:
+            points.add(c.t0)
+            points.add(c.t1)
+        for s in channel.segments:
+            points.add(s.start)
+            points.add(s.end)
+        bps = sorted(points)
+        # Number of claims open in each elementary interval [bps[i], bps[i+1]].
+        delta: dict[int, int] = {}
+        for c in mine:
+            if c.t1 > c.t0:
+                delta[c.t0] = delta.get(c.t0, 0) + 1
+                delta[c.t1] = delta.get(c.t1, 0) - 1
+        self.breakpoints = bps
+        n = len(bps)
+        share = [0.0] * n  # prefix: sum of energy/open over intervals before point i
+        uncovered = [0] * n  # prefix: ns not covered by any segment
+        self.measured_j = 0.0
+        self.unattributed_j = 0.0
+        self.gap_ns = 0
+        open_now = 0
+        segs = channel.segments
+        starts = [s.start for s in segs]
+        for i in range(n - 1):
+            a, b = bps[i], bps[i + 1]
+            open_now += delta.get(a, 0)
+            k = bisect.bisect_right(starts, a) - 1
+            seg = segs[k] if k >= 0 and segs[k].end >= b else None
+            if seg is None:
+                share[i + 1] = share[i]
+                uncovered[i + 1] = uncovered[i] + (b - a)
+                if segs and segs[0].start <= a and b <= segs[-1].end:
+                    self.gap_ns += b - a
+                continue
+            e = seg.at(b) - seg.at(a)
+            self.measured_j += e
+            uncovered[i + 1] = uncovered[i]
+            if open_now > 0:
+                share[i + 1] = share[i] + e / open_now
+            else:
+                share[i + 1] = share[i]
+                self.unattributed_j += e
+        self._share = share
+        self._uncovered = uncovered
+
+    def window(self, t0: int, t1: int) -> WindowEnergy:
+        """Energy share of a window whose ends are breakpoints (a claim or an extra point)."""
+        i = bisect.bisect_left(self.breakpoints, t0)
+        j = bisect.bisect_left(self.breakpoints, t1)
+        covered = self._share[j] - self._share[i]
+        gap = self._uncovered[j] - self._uncovered[i]
+        return WindowEnergy(energy_j=None if gap else covered, covered_j=covered, gap_ns=gap)
+
+
+def attribute(
+    channels: Sequence[Channel],
+    claims: Sequence[Claim],
+    extra_points: Iterable[int] = (),
+) -> tuple[dict[str, ChannelAttribution], dict[str, ChannelTotals]]:
+    """Attribute every channel's energy to the claims; return query objects and totals.
+
+    ``extra_points`` are the ends of sub-windows (phases) to be queried later.
+    Totals obey ``measured = attributed + incomplete + unattributed`` per channel.
+    """
+    extra = list(extra_points)
+    result: dict[str, ChannelAttribution] = {}
+    totals: dict[str, ChannelTotals] = {}
+    for ch in channels:
+        ca = ChannelAttribution(ch, claims, extra)
+        attributed = incomplete = 0.0
+        for c in claims:
+            if c.channels is not None and ch.name not in c.channels:
+                continue
+            w = ca.window(c.t0, c.t1)
+            if w.energy_j is None:
+                incomplete += w.covered_j
+            else:
+                attributed += w.energy_j
+        result[ch.name] = ca
+        totals[ch.name] = ChannelTotals(
+            measured_j=ca.measured_j,
+            attributed_j=attributed,
+            incomplete_j=incomplete,
+            unattributed_j=ca.unattributed_j,
+            gap_ns=ca.gap_ns,
+        )
+    return result, totals

@@ -1,0 +1,226 @@
+"""``[tool.pytest-carbon]`` in pyproject.toml + ``--carbon-*`` options -> one frozen Settings.
+
+All validation happens here, where values are parsed: a bad value raises
+:class:`ConfigError` naming where it came from (option, or file, table and key), the value,
+and the accepted forms. The plugin turns it into a usage error (exit code 4).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import intensity as intensity_mod
+from .meters import MeterSpec
+from .units import UnitError, parse_duration_s, parse_power_w
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+TABLE = "tool.pytest-carbon"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    measure_all: bool = False
+    json_path: str | None = None
+    meters: tuple[MeterSpec, ...] = (MeterSpec("auto"),)
+    interval_s: float = 0.1
+    country: str | None = None
+    region: str | None = None
+    cloud: str | None = None
+    intensity: float | None = None
+    pue: float = 1.0
+    top: int = 10
+    record: str | None = None
+    source: str = ""  # the pyproject file read, if any
+    origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
+
+
+# key -> (command-line option, parser). Every key is settable both ways.
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.lower() in ("true", "1", "yes", "on"):
+        return True
+    if isinstance(v, str) and v.lower() in ("false", "0", "no", "off"):
+        return False
+    raise ConfigError("must be true or false")
+
+
+def _path(v: Any) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise ConfigError("must be a file path")
+    return v
+
+
+_CHANNEL = re.compile(r"^[a-z][a-z0-9_]*(:\d+)?$")
+
+
+def parse_meter_spec(v: Any) -> tuple[MeterSpec, ...]:
+    forms = (
+        "auto, nvml, rapl, estimate, constant:CHANNEL=WATTS[,CHANNEL=WATTS...]"
+        " (e.g. constant:cpu=100W,gpu:0=250W), replay:PATH, or several joined with +"
+    )
+    if not isinstance(v, str) or not v.strip():
+        raise ConfigError(f"must be a meter spec: {forms}")
+    specs: list[MeterSpec] = []
+    for part in v.split("+"):
+        part = part.strip()
+        kind, _, arg = part.partition(":")
+        if kind in ("auto", "nvml", "rapl", "estimate") and not arg:
+            specs.append(MeterSpec(kind))
+        elif kind == "constant" and arg:
+            watts: list[tuple[str, float]] = []
+            for item in arg.split(","):
+                ch, eq, w = item.strip().partition("=")
+                ch = ch.strip().lower()
+                if not eq or not _CHANNEL.match(ch):
+                    raise ConfigError(f"{item.strip()!r} is not CHANNEL=WATTS (e.g. cpu=100W, gpu:0=250W)")
+                try:
+                    watts.append((ch, parse_power_w(w.strip())))
+                except UnitError as e:
+                    raise ConfigError(f"channel {ch}: {e}") from None
+            specs.append(MeterSpec("constant", watts=tuple(watts)))
+        elif kind == "replay" and arg:
+            specs.append(MeterSpec("replay", path=arg))
+        else:
+            raise ConfigError(f"{part!r} is not a meter; accepted: {forms}")
+    return tuple(specs)
+
+
+def _interval(v: Any) -> float:
+    try:
+        s = parse_duration_s(v)
+    except UnitError as e:
+        raise ConfigError(f"{e} (seconds, e.g. 0.1 or '100ms')") from None
+    if not 0.01 <= s <= 60:
+        raise ConfigError("must be between 0.01 and 60 seconds; 0.1 matches the GPU counters' cadence")
+    return s
+
+
+def _iso3(v: Any) -> str:
+    if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z]{3}", v.strip()):
+        raise ConfigError("must be an ISO 3166 alpha-3 country code, e.g. DEU, USA, FRA")
+    return v.strip().upper()
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise ConfigError("must be a non-empty string")
+    return v.strip()
+
+
+def _cloud(v: Any) -> str:
+    if not isinstance(v, str) or v.count(":") != 1 or not all(p.strip() for p in v.split(":")):
+        raise ConfigError("must be PROVIDER:REGION, e.g. aws:us-east-1, gcp:europe-west1, azure:westeurope")
+    return v.strip()
+
+
+def _number(lo: float, hi: float | None, what: str) -> Callable[[Any], float]:
+    def parse(v: Any) -> float:
+        try:
+            x = float(v) if not isinstance(v, bool) else float("nan")
+        except (TypeError, ValueError):
+            x = float("nan")
+        if not (x >= lo and (hi is None or x <= hi)):
+            raise ConfigError(f"must be {what}")
+        return x
+
+    return parse
+
+
+def _intensity(v: Any) -> float:
+    if isinstance(v, str):
+        v = re.sub(r"\s*g\s*/\s*kwh\s*$", "", v.strip(), flags=re.I)
+    return _number(0, 5000, "grams of CO2eq per kWh, a number from 0 to 5000, e.g. 412")(v)
+
+
+def _top(v: Any) -> int:
+    try:
+        n = int(v) if not isinstance(v, bool) and float(v) == int(float(v)) else -1
+    except (TypeError, ValueError):
+        n = -1
+    if n < 0:
+        raise ConfigError("must be a whole number of tests, 0 or more (0 hides the table)")
+    return n
+
+
+KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "measure_all": ("--carbon", _bool),
+    "json": ("--carbon-json", _path),
+    "meter": ("--carbon-meter", parse_meter_spec),
+    "interval": ("--carbon-interval", _interval),
+    "country": ("--carbon-country", _iso3),
+    "region": ("--carbon-region", _text),
+    "cloud": ("--carbon-cloud", _cloud),
+    "intensity": ("--carbon-intensity", _intensity),
+    "pue": ("--carbon-pue", _number(1.0, 10.0, "a number from 1.0 to 10.0 (1.0 = no overhead)")),
+    "top": ("--carbon-top", _top),
+    "record": ("--carbon-record", _path),
+}
+_FIELD = {"json": "json_path", "meter": "meters", "interval": "interval_s"}
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML ({e}); fix the file or remove [{TABLE}]") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read ({e})") from None
+    table = doc.get("tool", {}).get("pytest-carbon", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{TABLE}] must be a table")
+    return table
+
+
+def load(pyproject: Path | None, cli: dict[str, Any]) -> Settings:
+    """Merge pyproject values and command-line values (the command line wins)."""
+    table = read_pyproject(pyproject) if pyproject is not None and pyproject.is_file() else {}
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for key, raw in table.items():
+        if key not in KEYS:
+            near = difflib.get_close_matches(key, list(KEYS), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ConfigError(
+                f"{pyproject}: [{TABLE}] has unknown key {key!r}{hint}; known keys: {', '.join(KEYS)}"
+            )
+        try:
+            values[key] = KEYS[key][1](raw)
+        except (ConfigError, UnitError) as e:
+            raise ConfigError(f"{pyproject}: [{TABLE}] {key} = {raw!r}: {e}") from None
+        origins[key] = f"{pyproject.name if pyproject else 'pyproject.toml'} [{TABLE}] {key}"
+    for key, raw in cli.items():
+        if raw is None or key not in KEYS:
+            continue
+        opt = KEYS[key][0]
+        try:
+            values[key] = KEYS[key][1](raw)
+        except (ConfigError, UnitError) as e:
+            raise ConfigError(f"{opt} {raw}: {e}") from None
+        origins[key] = opt
+    kwargs = {_FIELD.get(k, k): v for k, v in values.items()}
+    settings = Settings(**kwargs, source=str(pyproject) if table else "", origins=origins)
+    # Resolve the place now, so an unknown one stops the run before any test.
+    try:
+        intensity_mod.resolve(
+            intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region
+        )
+    except intensity_mod.IntensityError as e:
+        keys = [k for k in ("cloud", "region", "country") if k in origins]
+        where = ", ".join(origins[k] for k in keys) or "location"
+        raise ConfigError(f"{where}: {e}") from None
+    return settings

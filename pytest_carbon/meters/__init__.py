@@ -1,0 +1,102 @@
+"""Meter selection: ``auto``, ``nvml``, ``rapl``, ``estimate``, ``constant:...``, ``replay:PATH``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import ChannelInfo, Meter, MeterError, MeterUnavailable
+from .constant import ConstantMeter
+from .estimate import EstimateMeter
+from .nvml import NvmlMeter
+from .rapl import RaplMeter
+from .replay import ReplayMeter
+
+__all__ = ["ChannelInfo", "Meter", "MeterError", "MeterUnavailable", "MeterSpec", "open_meters"]
+
+
+@dataclass(frozen=True)
+class MeterSpec:
+    kind: str  # auto | nvml | rapl | estimate | constant | replay
+    watts: tuple[tuple[str, float], ...] = ()
+    path: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "constant":
+            return "constant:" + ",".join(f"{c}={w:g}W" for c, w in self.watts)
+        if self.kind == "replay":
+            return f"replay:{self.path}"
+        return self.kind
+
+
+def _auto(interval_s: float) -> tuple[list[Meter], list[str]]:
+    """Best meters this machine has, quietly skipping what it lacks; notes say what was skipped."""
+    meters: list[Meter] = []
+    notes: list[str] = []
+    for m in (NvmlMeter(), RaplMeter()):
+        try:
+            m.open()
+            meters.append(m)
+        except MeterUnavailable as e:
+            notes.append(f"{m.name}: {e.cause}")
+    have = {c.name for m in meters for c in m.channels}
+    want = tuple(ch for ch in ("cpu", "ram") if ch not in have and not (ch == "ram" and "dram" in have))
+    if want:
+        est = EstimateMeter(want, interval_s)
+        est.open()
+        meters.append(est)
+    return meters, notes
+
+
+def open_meters(specs: list[MeterSpec], interval_s: float) -> tuple[list[Meter], list[str]]:
+    """Open the meters named by ``specs``.
+
+    Raises:
+        MeterUnavailable: a meter named explicitly cannot work here, or two meters claim the
+            same channel; the message names the cause and the fix.
+    """
+    meters: list[Meter] = []
+    notes: list[str] = []
+    try:
+        for spec in specs:
+            if spec.kind == "auto":
+                got, why = _auto(interval_s)
+                meters.extend(got)
+                notes.extend(why)
+                continue
+            m: Meter
+            if spec.kind == "nvml":
+                m = NvmlMeter()
+            elif spec.kind == "rapl":
+                m = RaplMeter()
+            elif spec.kind == "estimate":
+                m = EstimateMeter(("cpu", "ram"), interval_s)
+            elif spec.kind == "constant":
+                m = ConstantMeter(dict(spec.watts))
+            elif spec.kind == "replay":
+                m = ReplayMeter(spec.path)
+            else:  # config validated the kinds; this is a programming error
+                raise AssertionError(spec.kind)
+            try:
+                m.open()
+            except MeterUnavailable as e:
+                raise MeterUnavailable(f"--carbon-meter {spec}: {e}") from None
+            meters.append(m)
+        seen: dict[str, str] = {}
+        names: dict[str, int] = {}
+        for m in meters:
+            n = names.get(m.name, 0)
+            names[m.name] = n + 1
+            if n:
+                m.name = f"{m.name}#{n + 1}"
+            for c in m.channels:
+                if c.name in seen:
+                    raise MeterUnavailable(
+                        f"channel {c.name!r} is measured by both {seen[c.name]} and {m.name};"
+                        " each channel needs exactly one meter: drop one from --carbon-meter"
+                    )
+                seen[c.name] = m.name
+    except BaseException:
+        for m in meters:
+            m.close()
+        raise
+    return meters, notes

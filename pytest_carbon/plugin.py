@@ -1,0 +1,83 @@
+"""pytest hooks only: options, settings, the marker and the fixture.
+
+All state lives in one :class:`~pytest_carbon.session.CarbonSession`, registered with the
+plugin manager and reachable through ``config.stash``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .config import KEYS, ConfigError, load
+
+SESSION = pytest.StashKey["Any"]()
+
+_HELP = {
+    "measure_all": "measure every test (without it, only tests marked carbon or using the carbon fixture)",
+    "json": "write the JSON report (schema pytest-carbon/1) to PATH",
+    "meter": "meters: auto (default), nvml, rapl, estimate, constant:CHANNEL=WATTS[,...], replay:PATH; join with +",
+    "interval": "seconds between meter readings (default 0.1)",
+    "country": "ISO 3166 alpha-3 country of the machine, for grid intensity (e.g. DEU)",
+    "region": "sub-national region: US state (CA), Canadian province (QC), Chinese province (CN-BJ), Nordic zone (SE3)",
+    "cloud": "cloud PROVIDER:REGION, e.g. aws:us-east-1, gcp:europe-west1",
+    "intensity": "grid intensity in g CO2eq/kWh, overriding the location tables",
+    "pue": "data-centre power usage effectiveness, multiplies energy (default 1.0)",
+    "top": "tests shown in the summary table (default 10; 0 hides it)",
+    "record": "write the meters' timeline to PATH, replayable with --carbon-meter replay:PATH",
+}
+_METAVAR = {
+    "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "country": "ISO3", "region": "CODE",
+    "cloud": "PROVIDER:REGION", "intensity": "G_PER_KWH", "pue": "X", "top": "N", "record": "PATH",
+}  # fmt: skip
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("carbon", "energy and CO2eq (pytest-carbon); each also a key of [tool.pytest-carbon]")
+    for key, (opt, _) in KEYS.items():
+        dest = f"carbon_{key}"
+        if key == "measure_all":
+            group.addoption(opt, action="store_const", const=True, default=None, dest=dest, help=_HELP[key])
+        else:
+            group.addoption(opt, default=None, dest=dest, metavar=_METAVAR[key], help=_HELP[key])
+
+
+def _pyproject(config: pytest.Config) -> Path | None:
+    ini = config.inipath
+    if ini is not None and ini.name == "pyproject.toml":
+        return Path(ini)
+    candidate = Path(config.rootpath) / "pyproject.toml"
+    return candidate if candidate.is_file() else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "carbon(**budgets): measure this test's energy and CO2eq even without --carbon",
+    )
+    if hasattr(config, "workerinput"):
+        return  # xdist workers: measured by the controller's machine-wide view (not yet supported)
+    cli = {key: config.getoption(f"carbon_{key}") for key in KEYS}
+    try:
+        settings = load(_pyproject(config), cli)
+    except ConfigError as e:
+        raise pytest.UsageError(f"pytest-carbon: {e}") from None
+    from .session import CarbonSession
+
+    session = CarbonSession(config, settings)
+    config.stash[SESSION] = session
+    config.pluginmanager.register(session, "carbon-session")
+
+
+@pytest.fixture
+def carbon(request: pytest.FixtureRequest) -> Any:
+    """Phases inside a test and its energy so far: ``with carbon.phase("train"): ...``."""
+    session = request.config.stash.get(SESSION, None)
+    if session is None:  # an xdist worker: phases run, nothing is measured here
+        from .session import InertFixture
+
+        return InertFixture()
+    return session.fixture(request)

@@ -1,0 +1,139 @@
+"""The terminal summary: a rich table rendered from a report dict (a run's, or a saved one)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ..units import format_co2, format_duration, format_energy, format_wh
+
+LEGEND = (
+    "~ shorter than the meter's resolution (approximate)   est  estimated, no energy counter"
+    "   gap  a meter failed during the window: energy unknown"
+)
+
+
+def _flags(w: dict[str, Any]) -> str:
+    out = []
+    if w.get("approximate"):
+        out.append("~")
+    if w.get("estimated"):
+        out.append("est")
+    if w.get("gaps_s"):
+        out.append("gap")
+    return " ".join(out)
+
+
+def _co2_key(t: dict[str, Any]) -> float:
+    c = t.get("co2_g")
+    return -1.0 if c is None else c
+
+
+def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
+    """Print the summary of ``report`` on a rich console."""
+    from rich.table import Table
+    from rich.text import Text
+
+    run, totals = report["run"], report["totals"]
+    tests = sorted(report["tests"], key=_co2_key, reverse=True)
+    shown = tests[:top] if top else []
+    if shown:
+        title = f"Carbon: top {len(shown)} of {len(tests)} measured tests by CO2eq"
+        if len(shown) == len(tests):
+            title = f"Carbon: {len(tests)} measured test{'s' if len(tests) != 1 else ''} by CO2eq"
+        table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
+        table.add_column("test", overflow="fold", ratio=1, min_width=12)
+        table.add_column("time", justify="right", no_wrap=True)
+        table.add_column("energy Wh", justify="right", no_wrap=True)
+        table.add_column("CO2eq", justify="right", no_wrap=True)
+        table.add_column("flags", no_wrap=True)
+        for t in shown:
+            name = Text(t["nodeid"])
+            if t.get("outcome") not in (None, "passed"):
+                name.append(f" [{t['outcome']}]", style="red" if t["outcome"] in ("failed", "error") else "yellow")
+            table.add_row(
+                name,
+                format_duration(t["duration_s"]),
+                format_wh(t["energy_j"]["total"]),
+                format_co2(t["co2_g"]),
+                _flags(t),
+            )
+            for p in t.get("phases", []):
+                label = f"  - {p['name']}"
+                if p.get("items"):
+                    per = p.get("co2_g_per_item")
+                    label += f" ({p['items']} items, {format_co2(per)}/item)"
+                table.add_row(
+                    Text(label, style="dim"),
+                    format_duration(p["duration_s"]),
+                    format_wh(p["energy_j"]["total"]),
+                    format_co2(p["co2_g"]),
+                    _flags(p),
+                    style="dim",
+                )
+        console.print(table)
+    elif not tests:
+        console.print("Carbon: no test was measured")
+    e = totals["energy_j"]["total"]
+    console.print(
+        f"Total: {format_energy(e)} measured over {format_duration(run['duration_s'])}:"
+        f" {format_energy(totals['attributed_j'])} in tests,"
+        f" {format_energy(totals['unattributed_j'])} outside tests (collection, idle, wider fixtures)"
+        + (
+            f", {format_energy(totals['incomplete_j'])} in tests with meter gaps"
+            if totals.get("incomplete_j")
+            else ""
+        )
+    )
+    est = " (estimated)" if totals.get("estimated") else ""
+    console.print(
+        f"CO2eq: {format_co2(totals['co2_g'])}{est}, as much as driving {totals['car_km']:.3g} km"
+        " in an average new EU car (107.5 g/km)"
+    )
+    i = run["intensity"]
+    console.print(f"Intensity: {i['g_per_kwh']:.4g} g/kWh x PUE {run['pue']:g}, {i['source']}")
+    if i.get("warning"):
+        console.print(Text(f"Warning: {i['warning']}", style="yellow"))
+    for m in run["meters"]:
+        hw = f" [{m['hardware']}]" if m.get("hardware") else ""
+        console.print(Text(f"Meter {m['channel']}: {m['method']}{hw}, {m['note']}", style="dim"))
+    for note in run.get("meter_notes", []):
+        console.print(Text(f"  not used: {note}", style="dim"))
+    errors = run.get("meter_errors", [])
+    if errors:
+        first = errors[0]
+        console.print(
+            Text(
+                f"Meter failures: {len(errors)} failed reading(s), first at {first['t_s']:.2f} s"
+                f" ({first['meter']}: {first['error']}); energy in those gaps is unknown",
+                style="red",
+            )
+        )
+    if shown and any(_flags(t) for t in shown):
+        console.print(Text(LEGEND, style="dim"))
+
+
+def render_text(report: dict[str, Any], *, width: int, markup: bool, top: int = 10) -> str:
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        width=max(width, 40),
+        force_terminal=markup,
+        no_color=not markup,
+        color_system="standard" if markup else None,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    render(report, console, top=top)
+    return buf.getvalue()
+
+
+def write_summary(terminalreporter: Any, report: dict[str, Any], *, top: int, messages: list[str]) -> None:
+    tw = terminalreporter.config.get_terminal_writer()  # width and markup as pytest decided
+    terminalreporter.write_sep("=", "carbon")
+    terminalreporter.write(render_text(report, width=tw.fullwidth, markup=tw.hasmarkup, top=top))
+    for m in messages:
+        terminalreporter.write_line(m, red=m.startswith("ERROR"))

@@ -1,0 +1,129 @@
+"""The sampler: a background thread reading every meter at an interval into a timeline.
+
+The test's own thread never reads a meter in the common path: it records two timestamps
+per window. Each reading is stamped with the midpoint of the read call (an NVML energy read
+takes ~4 ms). A failed read is stored as ``None`` per channel: a gap, never a zero.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .attribution import Channel, build_segments
+from .meters.base import ChannelInfo, Meter, MeterError
+
+
+@dataclass
+class MeterTimeline:
+    meter: Meter
+    times: list[int] = field(default_factory=list)
+    rows: list[tuple[float | None, ...]] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+class Sampler:
+    def __init__(self, meters: list[Meter], interval_s: float):
+        self.meters = meters
+        self.interval_s = interval_s
+        self.timelines = [MeterTimeline(m) for m in meters]
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.started_ns: int | None = None
+        self.stopped_ns: int | None = None
+
+    @property
+    def channel_infos(self) -> list[ChannelInfo]:
+        return [c for m in self.meters for c in m.channels]
+
+    def _read_all(self) -> None:
+        with self._lock:
+            for tl in self.timelines:
+                m = tl.meter
+                a = time.monotonic_ns()
+                read_at = getattr(m, "read_at", None)
+                try:
+                    vals = read_at(a) if read_at is not None else m.read()
+                    t = a if read_at is not None else (a + time.monotonic_ns()) // 2
+                    row = tuple(vals.get(c.name) for c in m.channels)
+                except MeterError as e:
+                    t = a
+                    row = tuple(None for _ in m.channels)
+                    tl.errors.append((t, str(e)))
+                except Exception as e:  # a meter bug must not kill the run or its results
+                    t = a
+                    row = tuple(None for _ in m.channels)
+                    tl.errors.append((t, f"{type(e).__name__}: {e}"))
+                tl.times.append(t)
+                tl.rows.append(row)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._read_all()
+
+    def start(self) -> None:
+        self.started_ns = time.monotonic_ns()
+        self._read_all()
+        self._thread = threading.Thread(target=self._run, name="pytest-carbon-sampler", daemon=True)
+        self._thread.start()
+
+    def sample_now(self) -> None:
+        """A synchronous reading, for callers that need an up-to-date value (the fixture)."""
+        self._read_all()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._thread = None
+        self._read_all()
+        self.stopped_ns = time.monotonic_ns()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def channels(self) -> list[Channel]:
+        """The timeline as attribution's input: segments per channel."""
+        with self._lock:
+            out: list[Channel] = []
+            for tl in self.timelines:
+                for k, info in enumerate(tl.meter.channels):
+                    samples = [(t, row[k]) for t, row in zip(tl.times, tl.rows)]
+                    out.append(Channel(info.name, build_segments(samples)))
+            return out
+
+    def errors(self) -> list[dict[str, Any]]:
+        t0 = self.started_ns or 0
+        return [
+            {"meter": tl.meter.name, "t_s": (t - t0) / 1e9, "error": msg}
+            for tl in self.timelines
+            for t, msg in tl.errors
+        ]
+
+    def record(self) -> dict[str, Any]:
+        """The timeline as a replayable document (``--carbon-record``)."""
+        from .meters.replay import TIMELINE_SCHEMA
+
+        t0 = self.started_ns or 0
+        with self._lock:
+            return {
+                "schema": TIMELINE_SCHEMA,
+                "interval_s": self.interval_s,
+                "meters": [
+                    {"name": tl.meter.name, "channels": [c.as_dict() for c in tl.meter.channels]}
+                    for tl in self.timelines
+                ],
+                "samples": {
+                    tl.meter.name: [
+                        [(t - t0) / 1e9, None if all(v is None for v in row) else list(row)]
+                        for t, row in zip(tl.times, tl.rows)
+                    ]
+                    for tl in self.timelines
+                },
+                "errors": self.errors(),
+            }
