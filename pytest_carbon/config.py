@@ -123,7 +123,7 @@ def _text(v: Any) -> str:
 
 def _cloud(v: Any) -> str:
     if not isinstance(v, str) or v.count(":") != 1 or not all(p.strip() for p in v.split(":")):
-        raise ConfigError("must be PROVIDER:REGION, e.g. aws:us-east-1, gcp:europe-west1, azure:westeurope")
+        raise ConfigError("must be PROVIDER:REGION, e.g. gcp:europe-west1")
     return v.strip()
 
 

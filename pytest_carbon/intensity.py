@@ -186,7 +186,7 @@ def resolve(
     if cloud:
         return _cloud(cloud)
     if region and not country:
-        prefix = region.upper().split("-", 1)[0]
+        prefix = region.upper().split("-", 1)[0] if "-" in region else ""
         country = {"US": "USA", "CA": "CAN", "CN": "CHN"}.get(prefix)
         if country is None:
             raise IntensityError(
@@ -203,6 +203,6 @@ def resolve(
         warning=(
             "no location set, so the world average is used; set country = \"DEU\" (ISO 3166"
             " alpha-3) under [tool.pytest-carbon] in pyproject.toml or pass --carbon-country"
-            " DEU, or --carbon-cloud aws:eu-central-1, or --carbon-intensity G_PER_KWH"
+            " DEU, or --carbon-cloud gcp:europe-west3, or --carbon-intensity G_PER_KWH"
         ),
     )

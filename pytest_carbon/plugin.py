@@ -22,7 +22,7 @@ _HELP = {
     "interval": "seconds between meter readings (default 0.1)",
     "country": "ISO 3166 alpha-3 country of the machine, for grid intensity (e.g. DEU)",
     "region": "sub-national region: US state (CA), Canadian province (QC), Chinese province (CN-BJ), Nordic zone (SE3)",
-    "cloud": "cloud PROVIDER:REGION, e.g. aws:us-east-1, gcp:europe-west1",
+    "cloud": "cloud PROVIDER:REGION from codecarbon's table, e.g. gcp:europe-west1",
     "intensity": "grid intensity in g CO2eq/kWh, overriding the location tables",
     "pue": "data-centre power usage effectiveness, multiplies energy (default 1.0)",
     "top": "tests shown in the summary table (default 10; 0 hides it)",

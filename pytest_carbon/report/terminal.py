@@ -5,7 +5,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ..units import format_co2, format_duration, format_energy, format_wh
+from ..units import format_co2, format_duration, format_energy
+
+
+def _g(x: float | None, scale: float = 1.0) -> str:
+    """Compact number for a table cell: 3 significant digits; '?' for unknown, never 0."""
+    return "?" if x is None else f"{x / scale:.3g}"
+
 
 LEGEND = (
     "~ shorter than the meter's resolution (approximate)   est  estimated, no energy counter"
@@ -44,30 +50,32 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
         table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
         table.add_column("test", overflow="fold", ratio=1, min_width=12)
         table.add_column("time", justify="right", no_wrap=True)
-        table.add_column("energy Wh", justify="right", no_wrap=True)
-        table.add_column("CO2eq", justify="right", no_wrap=True)
+        table.add_column("Wh", justify="right", no_wrap=True)
+        table.add_column("g CO2eq", justify="right", no_wrap=True)
         table.add_column("flags", no_wrap=True)
         for t in shown:
-            name = Text(t["nodeid"])
+            flags = Text()
             if t.get("outcome") not in (None, "passed"):
-                name.append(f" [{t['outcome']}]", style="red" if t["outcome"] in ("failed", "error") else "yellow")
+                bad = t["outcome"] in ("failed", "error")
+                flags.append(t["outcome"] + " ", style="red" if bad else "yellow")
+            flags.append(_flags(t))
             table.add_row(
-                name,
+                t["nodeid"],
                 format_duration(t["duration_s"]),
-                format_wh(t["energy_j"]["total"]),
-                format_co2(t["co2_g"]),
-                _flags(t),
+                _g(t["energy_j"]["total"], 3600.0),
+                _g(t["co2_g"]),
+                flags,
             )
             for p in t.get("phases", []):
                 label = f"  - {p['name']}"
                 if p.get("items"):
                     per = p.get("co2_g_per_item")
-                    label += f" ({p['items']} items, {format_co2(per)}/item)"
+                    label += f" ({p['items']} items, {_g(per)} g/item)"
                 table.add_row(
                     Text(label, style="dim"),
                     format_duration(p["duration_s"]),
-                    format_wh(p["energy_j"]["total"]),
-                    format_co2(p["co2_g"]),
+                    _g(p["energy_j"]["total"], 3600.0),
+                    _g(p["co2_g"]),
                     _flags(p),
                     style="dim",
                 )
@@ -134,6 +142,10 @@ def render_text(report: dict[str, Any], *, width: int, markup: bool, top: int = 
 def write_summary(terminalreporter: Any, report: dict[str, Any], *, top: int, messages: list[str]) -> None:
     tw = terminalreporter.config.get_terminal_writer()  # width and markup as pytest decided
     terminalreporter.write_sep("=", "carbon")
-    terminalreporter.write(render_text(report, width=tw.fullwidth, markup=tw.hasmarkup, top=top))
+    try:
+        text = render_text(report, width=tw.fullwidth, markup=tw.hasmarkup, top=top)
+    except Exception as e:  # a display bug must not hide the run's result or lose the report
+        text = f"ERROR: the carbon table could not be drawn ({type(e).__name__}: {e}); the JSON report is unaffected\n"
+    terminalreporter.write(text)
     for m in messages:
         terminalreporter.write_line(m, red=m.startswith("ERROR"))

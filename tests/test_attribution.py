@@ -1,0 +1,113 @@
+"""The pure core: timelines + windows -> energy per window, with conservation."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_carbon.attribution import Channel, Claim, Segment, attribute, build_segments
+
+S = 1_000_000_000  # ns per second
+
+
+def steady(watts: float, t_end_s: float, step_s: float = 0.1, name: str = "cpu") -> Channel:
+    """A channel drawing constant watts, sampled every step_s."""
+    n = int(round(t_end_s / step_s))
+    samples = [(int(i * step_s * S), watts * i * step_s) for i in range(n + 1)]
+    return Channel(name, build_segments(samples))
+
+
+def test_window_energy_is_interpolated_difference():
+    ch = steady(100.0, 2.0)
+    per, totals = attribute([ch], [Claim(int(0.25 * S), int(1.05 * S))])
+    w = per["cpu"].window(int(0.25 * S), int(1.05 * S))
+    assert w.energy_j == pytest.approx(80.0)
+    assert totals["cpu"].measured_j == pytest.approx(200.0)
+    assert totals["cpu"].attributed_j == pytest.approx(80.0)
+    assert totals["cpu"].unattributed_j == pytest.approx(120.0)
+
+
+def test_concurrent_windows_split_energy_instead_of_double_counting():
+    ch = steady(100.0, 2.0)
+    claims = [Claim(0, 2 * S), Claim(1 * S, 2 * S)]
+    per, totals = attribute([ch], claims)
+    a = per["cpu"].window(0, 2 * S).energy_j
+    b = per["cpu"].window(1 * S, 2 * S).energy_j
+    assert a == pytest.approx(100 + 50)  # alone for 1 s, then half of the second
+    assert b == pytest.approx(50)
+    assert a + b == pytest.approx(totals["cpu"].measured_j)
+
+
+def test_claims_limited_to_channels():
+    gpu0 = steady(300.0, 1.0, name="gpu:0")
+    claims = [Claim(0, S, frozenset({"gpu:0"})), Claim(0, S, frozenset({"gpu:1"}))]
+    per, totals = attribute([gpu0], claims)
+    assert per["gpu:0"].window(0, S).energy_j == pytest.approx(300.0)
+    assert totals["gpu:0"].attributed_j == pytest.approx(300.0)
+
+
+def test_phase_inside_test_takes_the_test_share():
+    ch = steady(10.0, 3.0)
+    per, _ = attribute([ch], [Claim(0, 3 * S)], extra_points=[int(0.5 * S), int(1.5 * S)])
+    assert per["cpu"].window(int(0.5 * S), int(1.5 * S)).energy_j == pytest.approx(10.0)
+
+
+def test_failed_read_is_a_gap_not_zero():
+    samples = [(0, 0.0), (S, 100.0), (2 * S, None), (3 * S, 5000.0), (4 * S, 5100.0)]
+    ch = Channel("gpu:0", build_segments(samples))
+    assert len(ch.segments) == 2
+    claims = [Claim(int(0.5 * S), int(3.5 * S)), Claim(int(3.2 * S), int(3.8 * S))]
+    per, totals = attribute([ch], claims)
+    gapped = per["gpu:0"].window(int(0.5 * S), int(3.5 * S))
+    assert gapped.energy_j is None
+    assert gapped.gap_ns == 2 * S
+    ok = per["gpu:0"].window(int(3.2 * S), int(3.8 * S))
+    assert ok.energy_j is not None and ok.energy_j > 0
+    t = totals["gpu:0"]
+    assert t.measured_j == pytest.approx(200.0)
+    assert t.gap_ns == 2 * S
+    assert t.attributed_j + t.incomplete_j + t.unattributed_j == pytest.approx(t.measured_j)
+    assert t.incomplete_j > 0
+
+
+def test_counter_going_backwards_starts_a_new_segment():
+    segs = build_segments([(0, 50.0), (S, 60.0), (2 * S, 1.0), (3 * S, 4.0)])
+    assert [(s.values[0], s.values[-1]) for s in segs] == [(50.0, 60.0), (1.0, 4.0)]
+
+
+def test_window_outside_any_reading_is_unknown():
+    ch = steady(1.0, 1.0)
+    per, _ = attribute([ch], [Claim(2 * S, 3 * S)])
+    assert per["cpu"].window(2 * S, 3 * S).energy_j is None
+
+
+def test_segment_interpolation_rejects_times_outside():
+    seg = Segment([0, S], [0.0, 1.0])
+    assert seg.at(S // 2) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        seg.at(2 * S)
+
+
+windows = st.lists(
+    st.tuples(st.integers(0, 9_000), st.integers(1, 3_000)).map(lambda p: (p[0] * 1_000_000, (p[0] + p[1]) * 1_000_000)),
+    max_size=30,
+)
+
+
+@given(windows, st.lists(st.floats(0, 500), min_size=2, max_size=40), st.sets(st.integers(1, 38), max_size=5))
+def test_conservation_holds_for_any_windows_powers_and_gaps(ws, powers, failed):
+    # Irregular power, readings every 0.25 s over 10 s, some reads failed.
+    samples = []
+    cum = 0.0
+    for i in range(41):
+        if i:
+            cum += powers[i % len(powers)] * 0.25
+        samples.append((i * S // 4, None if i in failed else cum))
+    ch = Channel("cpu", build_segments(samples))
+    claims = [Claim(a, min(b, 10 * S)) for a, b in ws if a < min(b, 10 * S)]
+    per, totals = attribute([ch], claims)
+    t = totals["cpu"]
+    assert t.attributed_j + t.incomplete_j + t.unattributed_j == pytest.approx(t.measured_j, rel=1e-9, abs=1e-9)
+    assert t.measured_j == pytest.approx(ch.measured_j(), rel=1e-9, abs=1e-9)
+    known = [per["cpu"].window(c.t0, c.t1).energy_j for c in claims]
+    assert sum(k for k in known if k is not None) == pytest.approx(t.attributed_j, rel=1e-9, abs=1e-9)
+    assert all(k is None or k >= -1e-9 for k in known)

@@ -1,0 +1,377 @@
+"""The plugin from the outside, the way a user runs pytest."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from conftest import assert_conserved, load_report
+
+FAST = ("--carbon-interval", "0.01")
+
+SUITE = """
+import time, pytest
+
+def test_plain():
+    pass
+
+@pytest.mark.carbon
+def test_marked():
+    time.sleep(0.05)
+
+def test_phases(carbon):
+    with carbon.phase("train"):
+        time.sleep(0.05)
+    with carbon.phase("sample", items=4):
+        time.sleep(0.04)
+    assert carbon.energy_j() > 0
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
+    result = pytester.runpytest(*FAST, "--carbon-json", "r.json", *args)
+    path = pytester.path / "r.json"
+    return result, (load_report(path) if path.exists() else {})
+
+
+def test_without_carbon_only_marked_and_fixture_tests_are_measured(pytester, no_nvml):
+    pytester.makepyfile(SUITE)
+    result, report = run(pytester)
+    result.assert_outcomes(passed=3)
+    ids = {t["nodeid"].split("::")[1] for t in report["tests"]}
+    assert ids == {"test_marked", "test_phases"}
+    assert_conserved(report)
+
+
+def test_with_carbon_every_test_is_measured(pytester, no_nvml):
+    pytester.makepyfile(SUITE)
+    result, report = run(pytester, "--carbon")
+    result.assert_outcomes(passed=3)
+    assert len(report["tests"]) == 3
+    assert report["schema"] == "pytest-carbon/1"
+    result.stdout.fnmatch_lines(["*= carbon =*", "Carbon: 3 measured tests by CO2eq*", "Total: * measured over *"])
+
+
+def test_nothing_is_sampled_when_no_test_is_measured(pytester, fake_nvml):
+    fake = fake_nvml([300.0])
+    pytester.makepyfile("def test_a():\n    pass\n")
+    result, report = run(pytester)
+    result.assert_outcomes(passed=1)
+    assert report == {}
+    assert fake.reads == 0
+    assert "= carbon =" not in result.stdout.str()
+
+
+def test_disabled_with_no_carbon(pytester):
+    pytester.makepyfile("def test_a():\n    pass\n")
+    result = pytester.runpytest("-p", "no:carbon", "--carbon")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --carbon*"])
+
+
+def test_constant_meter_energy_is_watts_times_time(pytester):
+    pytester.makepyfile(SUITE)
+    result, report = run(pytester, "--carbon", "--carbon-meter", "constant:cpu=100W,gpu:0=250W")
+    result.assert_outcomes(passed=3)
+    for t in report["tests"]:
+        assert t["energy_j"]["cpu"] == pytest.approx(100 * t["duration_s"], rel=1e-6)
+        assert t["energy_j"]["gpu:0"] == pytest.approx(250 * t["duration_s"], rel=1e-6)
+        assert t["energy_j"]["total"] == pytest.approx(350 * t["duration_s"], rel=1e-6)
+        assert t["approximate"] is False  # exact at any instant
+        assert t["estimated"] is True  # an assumption, not a measurement
+    totals = report["totals"]
+    assert totals["energy_j"]["total"] == pytest.approx(350 * report["run"]["duration_s"], rel=1e-3)
+    assert_conserved(report)
+
+
+def test_phases_items_and_per_item_values(pytester):
+    pytester.makepyfile(SUITE)
+    result, report = run(pytester, "--carbon-meter", "constant:cpu=36W", "--carbon-intensity", "500")
+    result.assert_outcomes(passed=3)
+    test = next(t for t in report["tests"] if t["nodeid"].endswith("test_phases"))
+    train, sample = test["phases"]
+    assert (train["name"], train["items"], sample["name"], sample["items"]) == ("train", None, "sample", 4)
+    assert sample["energy_j"]["total"] == pytest.approx(36 * sample["duration_s"], rel=1e-6)
+    assert sample["energy_j_per_item"] == pytest.approx(sample["energy_j"]["total"] / 4)
+    # 500 g/kWh: g = J / 3.6e6 * 500
+    assert sample["co2_g"] == pytest.approx(sample["energy_j"]["total"] / 3.6e6 * 500)
+    assert sample["co2_g_per_item"] == pytest.approx(sample["co2_g"] / 4)
+    assert train["duration_s"] + sample["duration_s"] <= test["duration_s"]
+    result.stdout.fnmatch_lines(["*test_phases*", "*- train*", "*- sample (4 items, * g/item)*"])
+
+
+def test_bad_phase_arguments_fail_the_test_with_a_message(pytester):
+    pytester.makepyfile(
+        """
+        def test_p(carbon):
+            with carbon.phase("sample", items=0):
+                pass
+        """
+    )
+    result = pytester.runpytest(*FAST, "--carbon-meter", "constant:cpu=1W")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*carbon.phase('sample', items=...) must be a positive whole number, got 0*"])
+
+
+def test_outcomes_are_recorded(pytester, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    pytester.makepyfile(
+        """
+        import pytest
+        def test_ok(): pass
+        def test_bad(): assert False
+        @pytest.mark.skip(reason="no")
+        def test_skip(): pass
+        @pytest.mark.xfail
+        def test_xf(): assert False
+        @pytest.fixture
+        def broken():
+            raise RuntimeError
+        def test_err(broken): pass
+        """
+    )
+    result, report = run(pytester, "--carbon", "--carbon-meter", "constant:cpu=1W")
+    outcomes = {t["nodeid"].split("::")[1]: t["outcome"] for t in report["tests"]}
+    assert outcomes == {"test_ok": "passed", "test_bad": "failed", "test_skip": "skipped", "test_xf": "xfailed", "test_err": "error"}
+    result.stdout.fnmatch_lines(["*test_bad *failed est*"])
+
+
+def test_approximate_flag_for_windows_shorter_than_the_meter_resolution(pytester, no_nvml, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    pytester.makepyfile(
+        """
+        import time
+        def test_short(): pass
+        def test_long(): time.sleep(0.25)
+        """
+    )
+    result, report = run(pytester, "--carbon", "--carbon-meter", "estimate", "--carbon-interval", "0.1")
+    by = {t["nodeid"].split("::")[1]: t for t in report["tests"]}
+    assert by["test_short"]["approximate"] is True
+    assert by["test_short"]["approximate_channels"] == ["cpu", "ram"]
+    assert by["test_long"]["approximate"] is False
+    assert by["test_long"]["estimated"] is True
+    assert by["test_short"]["energy_j"]["total"] > 0  # small, flagged, never zero
+    result.stdout.fnmatch_lines(["*test_short *1 ms*~ est", "~ shorter than the meter's resolution*"])
+
+
+def test_estimate_meter_is_marked_as_such(pytester, no_nvml):
+    pytester.makepyfile("def test_a():\n    sum(i * i for i in range(200000))\n")
+    result, report = run(pytester, "--carbon")
+    meters = {m["channel"]: m for m in report["run"]["meters"]}
+    assert set(meters) == {"cpu", "ram"}
+    assert all(m["method"] == "estimated" and m["estimated"] for m in meters.values())
+    assert "TDP" in meters["cpu"]["note"] and "W/GiB" in meters["ram"]["note"]
+    assert report["totals"]["estimated"] is True
+    assert [n.split(":")[0] for n in report["run"]["meter_notes"]] == ["nvml", "rapl"]
+    result.stdout.fnmatch_lines(["CO2eq: * (estimated)*", "Meter cpu: estimated*"])
+
+
+def test_summary_reads_without_colour_narrow_and_quiet(pytester, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "50")
+    pytester.makepyfile(SUITE)
+    result = pytester.runpytest(*FAST, "-q", "--carbon", "--carbon-meter", "constant:cpu=10W")
+    out = result.stdout.str()
+    assert "\x1b[" not in out
+    table = out[out.index("Carbon:") :]
+    assert max(len(line) for line in table.splitlines()) <= 50
+    assert "- train" in table and "- sample" in table
+
+
+def test_top_limits_the_table(pytester):
+    pytester.makepyfile("import pytest\n@pytest.mark.parametrize('i', range(5))\ndef test_a(i): pass\n")
+    result = pytester.runpytest(*FAST, "--carbon", "--carbon-meter", "constant:cpu=1W", "--carbon-top", "2")
+    result.stdout.fnmatch_lines(["Carbon: top 2 of 5 measured tests by CO2eq*"])
+    result = pytester.runpytest(*FAST, "--carbon", "--carbon-meter", "constant:cpu=1W", "--carbon-top", "0")
+    assert "by CO2eq" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["Total: *"])
+
+
+def test_pyproject_settings_and_command_line_wins(pytester):
+    pytester.makepyprojecttoml(
+        """
+        [tool.pytest-carbon]
+        measure_all = true
+        meter = "constant:cpu=10W"
+        intensity = 100
+        pue = 1.5
+        json = "from-pyproject.json"
+        """
+    )
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest(*FAST)
+    result.assert_outcomes(passed=1)
+    report = load_report(pytester.path / "from-pyproject.json")
+    assert report["run"]["intensity"]["g_per_kwh"] == 100
+    assert report["run"]["pue"] == 1.5
+    assert [m["channel"] for m in report["run"]["meters"]] == ["cpu"]
+    t = report["tests"][0]
+    assert t["co2_g"] == pytest.approx(t["energy_j"]["total"] / 3.6e6 * 1.5 * 100)
+    result = pytester.runpytest(*FAST, "--carbon-pue", "1.1", "--carbon-json", "cli.json")
+    assert load_report(pytester.path / "cli.json")["run"]["pue"] == 1.1
+
+
+@pytest.mark.parametrize(
+    "args, intensity, kind",
+    [
+        (["--carbon-intensity", "123", "--carbon-cloud", "gcp:europe-west1", "--carbon-country", "POL"], 123, "configured"),
+        (["--carbon-cloud", "gcp:europe-west1", "--carbon-country", "POL"], 122, "cloud"),
+        (["--carbon-country", "USA", "--carbon-region", "CA"], 713.976 * 0 + 179.06, "region"),
+        (["--carbon-country", "DEU"], 380.95, "country"),
+        ([], 475, "world-default"),
+    ],
+)
+def test_intensity_precedence(pytester, args, intensity, kind):
+    pytester.makepyfile("def test_a(): pass\n")
+    result, report = run(pytester, "--carbon", "--carbon-meter", "constant:cpu=1W", *args)
+    i = report["run"]["intensity"]
+    assert (round(i["g_per_kwh"], 2), i["kind"]) == (pytest.approx(intensity, abs=0.01), kind)
+    assert i["source"]
+    if kind == "world-default":
+        assert "set country" in i["warning"]
+        result.stdout.fnmatch_lines(["Warning: no location set, so the world average is used; set country*"])
+    else:
+        assert i["warning"] is None
+        assert "Warning:" not in result.stdout.str()
+
+
+BAD_OPTIONS = [
+    (["--carbon-pue", "0.5"], "--carbon-pue 0.5: must be a number from 1.0 to 10.0*"),
+    (["--carbon-pue", "abc"], "--carbon-pue abc: must be a number from 1.0 to 10.0*"),
+    (["--carbon-interval", "0"], "--carbon-interval 0: '0' must be positive*"),
+    (["--carbon-interval", "5 parsecs"], "--carbon-interval 5 parsecs: *unknown unit 'parsecs'*"),
+    (["--carbon-interval", "0.001"], "--carbon-interval 0.001: must be between 0.01 and 60 seconds*"),
+    (["--carbon-meter", "gpu"], "--carbon-meter gpu: 'gpu' is not a meter; accepted: auto, nvml, rapl, estimate, constant:*"),
+    (["--carbon-meter", "constant:cpu"], "--carbon-meter constant:cpu: 'cpu' is not CHANNEL=WATTS*"),
+    (["--carbon-meter", "constant:cpu=ten"], "--carbon-meter constant:cpu=ten: channel cpu: 'ten' is not a power*"),
+    (["--carbon-meter", "constant:cpu=5 V"], "*unknown unit 'v' for a power; accepted units: W, kW*"),
+    (["--carbon-country", "Germany"], "--carbon-country Germany: must be an ISO 3166 alpha-3 country code, e.g. DEU*"),
+    (["--carbon-country", "GER"], "--carbon-country: country 'GER' is not in codecarbon's table*close matches*"),
+    (["--carbon-cloud", "aws"], "--carbon-cloud aws: must be PROVIDER:REGION*"),
+    (["--carbon-cloud", "gcp:europe-west99"], "--carbon-cloud: cloud region gcp:europe-west99 *close matches: europe-west9*"),
+    (["--carbon-cloud", "ibm:x"], "--carbon-cloud: cloud provider 'ibm' is not in codecarbon's cloud table; known: gcp*"),
+    (["--carbon-country", "USA", "--carbon-region", "ZZ"], "*US region 'ZZ' is not in codecarbon's eGRID table*"),
+    (["--carbon-country", "DEU", "--carbon-region", "BY"], "*sub-national regions are known for USA*not for DEU*"),
+    (["--carbon-region", "CA"], "*region 'CA' needs a country too*"),
+    (["--carbon-intensity", "-3"], "--carbon-intensity -3: must be grams of CO2eq per kWh*"),
+    (["--carbon-top", "-1"], "--carbon-top -1: must be a whole number of tests*"),
+    (["--carbon-top", "2.5"], "--carbon-top 2.5: must be a whole number of tests*"),
+    (["--carbon-meter", "replay:nope.json"], "*replay: no timeline at nope.json; record one with --carbon-record PATH*"),
+    (["--carbon-meter", "constant:cpu=1W+constant:cpu=2W"], "*channel 'cpu' is measured by both constant and constant#2*"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_OPTIONS, ids=[" ".join(a) for a, _ in BAD_OPTIONS])
+def test_bad_options_stop_the_run_with_exit_code_4(pytester, args, message):
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest("--carbon", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: pytest-carbon: {message}"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    assert "passed" not in result.stdout.str()  # stopped before any test
+
+
+BAD_PYPROJECT = [
+    ('pue = "high"', "*pyproject.toml: [[]tool.pytest-carbon[]] pue = 'high': must be a number from 1.0 to 10.0*"),
+    ('contry = "DEU"', "*[[]tool.pytest-carbon[]] has unknown key 'contry' (did you mean 'country'?); known keys: measure_all, json*"),
+    ("measure_all = 3", "*measure_all = 3: must be true or false*"),
+    ('meter = "constant:cpu=-5W"', "*meter = 'constant:cpu=-5W': channel cpu: '-5W' must be zero or positive*"),
+    ("interval = [1]", "*interval = [[]1[]]: [[]1[]] is not a duration*"),
+]
+
+
+@pytest.mark.parametrize("line, message", BAD_PYPROJECT)
+def test_bad_pyproject_values_name_file_table_and_key(pytester, line, message):
+    pytester.makepyprojecttoml(f"[tool.pytest-carbon]\n{line}\n")
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest()
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"ERROR: pytest-carbon: {message}"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_invalid_toml_is_a_usage_error(pytester):
+    (pytester.path / "pyproject.toml").write_text("[tool.pytest-carbon\npue = 1\n")
+    (pytester.path / "pytest.ini").write_text("[pytest]\n")
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest("--rootdir", str(pytester.path))
+    assert result.ret == 4
+    # pytest may read the file first; either way the run stops naming the file and the spot.
+    result.stderr.fnmatch_lines(["ERROR: *pyproject.toml*Expected ']' at the end of a table declaration*"])
+
+
+def test_help_lists_every_option(pytester):
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "*energy and CO2eq (pytest-carbon)*",
+            "*--carbon *measure every test*",
+            "*--carbon-json=PATH*",
+            "*--carbon-meter=SPEC*",
+            "*--carbon-interval=SECONDS*",
+            "*--carbon-country=ISO3*",
+            "*--carbon-region=CODE*",
+            "*--carbon-cloud=PROVIDER:REGION*",
+            "*--carbon-intensity=G_PER_KWH*",
+            "*--carbon-pue=X*",
+            "*--carbon-top=N*",
+            "*--carbon-record=PATH*",
+        ]
+    )
+
+
+def test_report_write_failure_keeps_the_table(pytester):
+    pytester.makepyfile("def test_a(): pass\n")
+    (pytester.path / "blocker").write_text("a file, not a folder")
+    result = pytester.runpytest(*FAST, "--carbon", "--carbon-meter", "constant:cpu=1W", "--carbon-json", "blocker/r.json")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["Carbon: 1 measured test by CO2eq*", "ERROR: carbon report could not be written to blocker/r.json*"])
+
+
+def test_json_report_fields(pytester):
+    pytester.makepyfile(SUITE)
+    _, report = run(pytester, "--carbon", "--carbon-meter", "constant:cpu=10W", "--carbon-country", "FRA")
+    run_ = report["run"]
+    for key in ("started", "duration_s", "host", "python", "pytest", "plugin", "git_sha", "hardware", "meters", "intensity", "pue", "interrupted"):
+        assert key in run_, key
+    assert set(run_["intensity"]) >= {"g_per_kwh", "source", "country", "region"}
+    assert run_["intensity"]["country"] == "FRA"
+    test = report["tests"][0]
+    for key in ("nodeid", "outcome", "duration_s", "energy_j", "co2_g", "approximate", "estimated", "phases"):
+        assert key in test, key
+    for key in ("energy_j", "attributed_j", "unattributed_j", "co2_g", "car_km"):
+        assert key in report["totals"], key
+    assert report["totals"]["car_km"] == pytest.approx(report["totals"]["co2_g"] / 107.5)
+    # Written atomically: no temporary file left beside it.
+    assert [p.name for p in pytester.path.iterdir() if p.name.startswith(".r.json")] == []
+
+
+def test_show_prints_the_table_from_a_file(pytester):
+    pytester.makepyfile(SUITE)
+    run(pytester, "--carbon", "--carbon-meter", "constant:cpu=10W")
+    result = pytester.run(sys.executable, "-m", "pytest_carbon.cli", "show", "r.json", "--top", "1")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["Carbon: top 1 of 3 measured tests by CO2eq*", "Total: *", "Intensity: *"])
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "*missing.json: no such file; write one with pytest --carbon --carbon-json*"),
+        ('{"schema": "pytest-carbon/1", "run": {', "*not valid JSON*truncated or not a report?*"),
+        ('{"schema": "pytest-carbon/9"}', "*schema 'pytest-carbon/9' is not 'pytest-carbon/1'*"),
+        ("[1, 2]", "*not a pytest-carbon report (no 'schema' field)*"),
+        ('{"schema": "pytest-carbon/1", "run": {}, "tests": [], "totals": {}}', "*a field is missing or has the wrong type*damaged*"),
+    ],
+)
+def test_show_rejects_bad_files_without_traceback(pytester, content, message):
+    path = pytester.path / "missing.json"
+    if content is not None:
+        path.write_text(content)
+    result = pytester.run(sys.executable, "-m", "pytest_carbon.cli", "show", str(path))
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([message])
+    assert "Traceback" not in result.stderr.str()
