@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 
 @dataclass
@@ -102,8 +102,7 @@ class Claim:
     channels: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
-class WindowEnergy:
+class WindowEnergy(NamedTuple):
     """Energy of one window on one channel: joules, or None where a gap makes it unknown."""
 
     energy_j: float | None
@@ -178,7 +177,7 @@ class ChannelAttribution:
         j = bisect.bisect_left(self.breakpoints, t1)
         covered = self._share[j] - self._share[i]
         gap = self._uncovered[j] - self._uncovered[i]
-        return WindowEnergy(energy_j=None if gap else covered, covered_j=covered, gap_ns=gap)
+        return WindowEnergy(None if gap else covered, covered, gap)
 
 
 def attribute(

@@ -88,12 +88,16 @@ def lookup_tdp(model: str) -> tuple[str, float] | None:
     is a family, not a part, and matches nothing. The longest matching entry wins.
     """
     want = _tokens(model)
+    numbered = [t for t in want if any(c.isdigit() for c in t)]
+    if not numbered:
+        return None  # every entry names a part number; a family name cannot match one
     want_set = set(want)
     best: tuple[str, float] | None = None
     for name, tdp in _tdp_table():
-        toks = _tokens(name)
-        if not toks or not any(any(c.isdigit() for c in t) for t in toks):
+        low = name.lower()
+        if not any(t in low for t in numbered):
             continue
+        toks = _tokens(name)
         if toks == want:
             return name, tdp
         if set(toks) <= want_set and (best is None or len(name) > len(best[0])):

@@ -23,8 +23,6 @@ from .meters.base import CONSTANT
 from .report import json_report
 from .sampler import Sampler
 
-MEASURED = pytest.StashKey[bool]()
-RECORD = pytest.StashKey["TestRecord"]()
 
 
 @dataclass
@@ -35,14 +33,18 @@ class PhaseRecord:
     items: int | None = None
 
 
-@dataclass
 class TestRecord:
-    nodeid: str
-    location: tuple[str, int | None]
-    t0: int
-    t1: int = 0
-    outcome: str = "passed"
-    phases: list[PhaseRecord] = field(default_factory=list)
+    """One measured test: a plain slotted class, created once per test on the hot path."""
+
+    __slots__ = ("nodeid", "location", "t0", "t1", "outcome", "phases")
+
+    def __init__(self, nodeid: str, location: tuple[str, int | None, str], t0: int):
+        self.nodeid = nodeid
+        self.location = location
+        self.t0 = t0
+        self.t1 = 0
+        self.outcome = "passed"
+        self.phases: list[PhaseRecord] = []
 
 
 class CarbonFixture:
@@ -100,6 +102,7 @@ class CarbonSession:
         self.meter_notes: list[str] = []
         self.records: list[TestRecord] = []
         self._current: TestRecord | None = None
+        self._measured: set[str] = set()
         self.started_wall = dt.datetime.now(dt.timezone.utc)
         self.report: dict[str, Any] | None = None
         self.messages: list[str] = []  # for the terminal summary (report write errors etc.)
@@ -133,33 +136,34 @@ class CarbonSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        any_measured = False
+        measured: set[str] = set()
         for item in items:
-            m = (
+            if (
                 self.settings.measure_all
                 or item.get_closest_marker("carbon") is not None
                 or "carbon" in getattr(item, "fixturenames", ())
-            )
-            item.stash[MEASURED] = m
-            any_measured = any_measured or m
-        if any_measured:
+            ):
+                measured.add(item.nodeid)
+        self._measured = measured
+        if measured:
             self._start_sampler()
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
-        if not item.stash.get(MEASURED, False) or self.sampler is None:
-            return (yield)
-        rec = TestRecord(item.nodeid, (item.location[0], item.location[1]), time.monotonic_ns())
-        item.stash[RECORD] = rec
-        self._current = rec
-        try:
-            return (yield)
-        finally:
+    # The hot path: logstart/logfinish bracket a test's whole protocol (setup, call,
+    # teardown) and cost two plain hook calls, cheaper than a wrapper around the protocol.
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        if nodeid in self._measured and self.sampler is not None:
+            self._current = TestRecord(nodeid, location, time.monotonic_ns())
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        rec = self._current
+        if rec is not None:
             rec.t1 = time.monotonic_ns()
             self.records.append(rec)
             self._current = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.outcome == "passed" and (report.when != "call" or not hasattr(report, "wasxfail")):
+            return  # the common case, first
         rec = self._current
         if rec is None or rec.nodeid != report.nodeid:
             return
@@ -167,12 +171,12 @@ class CarbonSession:
             rec.outcome = "error" if report.when != "call" else "failed"
         elif report.skipped and rec.outcome == "passed":
             rec.outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
-        elif report.when == "call" and hasattr(report, "wasxfail") and report.passed:
+        elif report.when == "call" and report.passed:
             rec.outcome = "xpassed"
 
     def fixture(self, request: pytest.FixtureRequest) -> CarbonFixture:
-        rec = request.node.stash.get(RECORD, None)
-        if rec is None or self.sampler is None:
+        rec = self._current
+        if rec is None or rec.nodeid != request.node.nodeid or self.sampler is None:
             raise pytest.UsageError(
                 f"{request.node.nodeid}: the carbon fixture was requested dynamically, so the"
                 " test was not measured; request it as an argument or mark the test with"
@@ -238,25 +242,33 @@ class CarbonSession:
         estimated_channels = {c.name for c in infos if c.estimated}
         factor = self.settings.pue * self.intensity.g_per_kwh / 3.6e6  # g per J
 
+        cas = list(per_channel.items())
+        names = [n for n, _ in cas]
+        res = [resolution[n] for n in names]
+        any_estimated = bool(estimated_channels & set(names))
+
         def window(t0: int, t1: int) -> dict[str, Any]:
             energy: dict[str, float | None] = {}
             gaps: dict[str, float] = {}
-            for name, ca in per_channel.items():
+            total: float | None = 0.0
+            for name, ca in cas:
                 w = ca.window(t0, t1)
                 energy[name] = w.energy_j
-                if w.gap_ns:
+                if w.energy_j is None:
+                    total = None
                     gaps[name] = w.gap_ns / 1e9
-            known = [v for v in energy.values() if v is not None]
-            total = sum(known) if len(known) == len(energy) else None
+                elif total is not None:
+                    total += w.energy_j
             dur = (t1 - t0) / 1e9
-            approx = sorted(n for n, r in resolution.items() if dur < r)
+            approx = [n for n, r in zip(names, res) if dur < r]
+            energy["total"] = total
             return {
                 "duration_s": dur,
-                "energy_j": {**energy, "total": total},
+                "energy_j": energy,
                 "co2_g": None if total is None else total * factor,
                 "approximate": bool(approx),
                 "approximate_channels": approx,
-                "estimated": bool(estimated_channels & set(energy)),
+                "estimated": any_estimated,
                 "gaps_s": gaps,
             }
 

@@ -1,0 +1,140 @@
+"""What pytest-carbon adds to a test run: per test, fixed, and in memory.
+
+Runs suites of trivial tests (``def test_i(): pass``) at two sizes, each in a fresh
+``python -m pytest`` process, under several configurations, alternating them so that drift in
+the machine's speed spreads over all of them, and prints a table:
+
+* wall time per size (median of the repeats),
+* added cost per test: the slope between the two sizes minus plain pytest's slope,
+* fixed added cost: the intercept minus plain pytest's intercept (start-up, summary),
+* peak RSS of the pytest process.
+
+Configurations: plain pytest (plugin disabled), ``--carbon`` with the default meters,
+``--carbon`` with a ``constant:`` meter, and what users do today without the plugin: a
+codecarbon ``OfflineEmissionsTracker`` started and stopped around each test in a conftest
+(run at smaller sizes, since it costs ~0.1 s per test).
+
+    python benchmarks/overhead.py [--sizes 1000 10000] [--repeats 3] [--codecarbon-sizes 100 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CODECARBON_CONFTEST = """
+import pytest
+from codecarbon import OfflineEmissionsTracker
+
+@pytest.fixture(autouse=True)
+def _codecarbon():
+    tracker = OfflineEmissionsTracker(country_iso_code="DEU", save_to_file=False, log_level="error")
+    tracker.start()
+    yield
+    tracker.stop()
+"""
+
+CONFIGS = {
+    "plain pytest": ["-p", "no:carbon"],
+    "--carbon (auto meters)": ["--carbon"],
+    "--carbon constant:cpu=10W": ["--carbon", "--carbon-meter", "constant:cpu=10W"],
+    "codecarbon tracker per test": ["-p", "no:carbon"],
+}
+
+
+def make_suite(root: Path, n: int, codecarbon: bool) -> Path:
+    d = root / f"suite_{n}_{'cc' if codecarbon else 'plain'}"
+    if d.exists():
+        return d
+    d.mkdir(parents=True)
+    per_file = 1000
+    for f in range(0, n, per_file):
+        body = "".join(f"def test_{i}():\n    pass\n\n" for i in range(f, min(n, f + per_file)))
+        (d / f"test_gen_{f // per_file}.py").write_text(body)
+    (d / "conftest.py").write_text(CODECARBON_CONFTEST if codecarbon else "")
+    (d / "pytest.ini").write_text("[pytest]\n")
+    return d
+
+
+def run_once(suite: Path, args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one pytest process."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
+    # Bytecode caching on, as on a user's machine: otherwise every run recompiles rich,
+    # the plugin and pytest itself, and that start-up cost drowns what is measured here.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=suite, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd} in {suite} failed ({proc.returncode}):\n{err}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs=2, default=[1000, 10000])
+    ap.add_argument("--codecarbon-sizes", type=int, nargs=2, default=[100, 1000])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--skip-codecarbon", action="store_true")
+    args = ap.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="carbon-bench-"))
+    results: dict[str, dict[int, list[tuple[float, float]]]] = {}
+    plan = [(name, args.sizes) for name in CONFIGS if name != "codecarbon tracker per test"]
+    if not args.skip_codecarbon:
+        plan.append(("codecarbon tracker per test", args.codecarbon_sizes))
+        plan.insert(0, ("plain pytest ", args.codecarbon_sizes))  # plain baseline at codecarbon's sizes
+    try:
+        for name, sizes in plan:  # warm-up: writes bytecode caches, fills the page cache
+            run_once(make_suite(root, sizes[0], codecarbon=name.startswith("codecarbon")), CONFIGS[name.strip()])
+        for rep in range(args.repeats):
+            for name, sizes in plan:
+                reps = 1 if name == "codecarbon tracker per test" and rep else args.repeats
+                if rep >= reps:
+                    continue
+                for n in sizes:
+                    suite = make_suite(root, n, codecarbon=name.startswith("codecarbon"))
+                    r = run_once(suite, CONFIGS[name.strip()])
+                    results.setdefault(name, {}).setdefault(n, []).append(r)
+                    print(f"  rep {rep + 1} {name.strip():28s} n={n:6d}: {r[0]:7.2f} s  {r[1]:6.0f} MiB", file=sys.stderr)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    def fit(name: str) -> tuple[float, float, dict[int, float], float]:
+        by = results[name]
+        (n1, n2) = sorted(by)
+        t1 = statistics.median(w for w, _ in by[n1])
+        t2 = statistics.median(w for w, _ in by[n2])
+        slope = (t2 - t1) / (n2 - n1)
+        rss = max(m for runs in by.values() for _, m in runs)
+        return slope, t1 - slope * n1, {n1: t1, n2: t2}, rss
+
+    print()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    head = f"| configuration | sizes (tests) | wall time (median of {args.repeats}) | per test | added per test | added fixed | peak RSS |"
+    print(head)
+    print("|---|---|---|---|---|---|---|")
+    for name, _ in plan:
+        slope, icpt, walls, rss = fit(name)
+        base = "plain pytest " if name == "codecarbon tracker per test" else "plain pytest"
+        bslope, bicpt, _, _ = fit(base)
+        sizes = " / ".join(f"{n:,}" for n in walls)
+        wall = " / ".join(f"{w:.2f} s" for w in walls.values())
+        added = "-" if name.startswith("plain") else f"{(slope - bslope) * 1e3:+.4f} ms"
+        fixed = "-" if name.startswith("plain") else f"{(icpt - bicpt) * 1e3:+.0f} ms"
+        print(f"| {name.strip()} | {sizes} | {wall} | {slope * 1e3:.3f} ms | {added} | {fixed} | {rss:.0f} MiB |")
+
+
+if __name__ == "__main__":
+    main()
