@@ -111,8 +111,12 @@ class CarbonSession:
         )
 
     # -- sampler ---------------------------------------------------------------------------
+    @property
+    def xdist_controller(self) -> bool:
+        return getattr(self.config.option, "dist", "no") != "no"
+
     def _start_sampler(self) -> None:
-        if self.sampler is not None:
+        if self.sampler is not None or self.xdist_controller:
             return
         try:
             meters, notes = open_meters(list(self.settings.meters), self.settings.interval_s)
@@ -210,6 +214,12 @@ class CarbonSession:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is None:
+            if self.xdist_controller:
+                terminalreporter.write_line(
+                    "carbon: tests ran in pytest-xdist workers, which pytest-carbon does not"
+                    " measure yet; run without -n to measure them",
+                    yellow=True,
+                )
             return
         from .report import terminal
 
