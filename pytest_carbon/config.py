@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import intensity as intensity_mod
+from .budget import BudgetError, BudgetTable, parse_table
 from .meters import MeterSpec
 from .units import UnitError, parse_duration_s, parse_power_w
 
@@ -43,6 +44,9 @@ class Settings:
     pue: float = 1.0
     top: int = 10
     record: str | None = None
+    budgets: BudgetTable = field(default_factory=BudgetTable)
+    budget_mode: str = "enforce"  # enforce | warn | off
+    require_measured: bool = False
     source: str = ""  # the pyproject file read, if any
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
 
@@ -146,6 +150,12 @@ def _intensity(v: Any) -> float:
     return _number(0, 5000, "grams of CO2eq per kWh, a number from 0 to 5000, e.g. 412")(v)
 
 
+def _mode(v: Any) -> str:
+    if isinstance(v, str) and v.strip().lower() in ("enforce", "warn", "off"):
+        return v.strip().lower()
+    raise ConfigError("must be enforce (budgets fail tests), warn (report only) or off")
+
+
 def _top(v: Any) -> int:
     try:
         n = int(v) if not isinstance(v, bool) and float(v) == int(float(v)) else -1
@@ -168,7 +178,10 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "pue": ("--carbon-pue", _number(1.0, 10.0, "a number from 1.0 to 10.0 (1.0 = no overhead)")),
     "top": ("--carbon-top", _top),
     "record": ("--carbon-record", _path),
+    "budget_mode": ("--carbon-budgets", _mode),
+    "require_measured": ("--carbon-require-measured", _bool),
 }
+TABLES = {"budgets"}  # sub-tables, pyproject only
 _FIELD = {"json": "json_path", "meter": "meters", "interval": "interval_s"}
 
 
@@ -180,7 +193,18 @@ def read_pyproject(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({e}); fix the file or remove [{TABLE}]") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot be read ({e})") from None
-    table = doc.get("tool", {}).get("pytest-carbon", {})
+    tool = doc.get("tool", {})
+    for name in tool if isinstance(tool, dict) else ():
+        squashed = name.lower().replace("_", "-").replace(".", "-")
+        if name != "pytest-carbon" and (
+            squashed in ("pytest-carbon", "carbon", "pytestcarbon", "pytest-carbon-budgets")
+            or difflib.get_close_matches(squashed, ["pytest-carbon"], n=1, cutoff=0.85)
+        ):
+            raise ConfigError(
+                f"{path}: [tool.{name}] is not read by pytest-carbon; did you mean [{TABLE}]"
+                f" (and [{TABLE}.budgets] for budgets)?"
+            )
+    table = tool.get("pytest-carbon", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{TABLE}] must be a table")
     return table
@@ -192,11 +216,19 @@ def load(pyproject: Path | None, cli: dict[str, Any]) -> Settings:
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for key, raw in table.items():
+        if key == "budgets":
+            try:
+                values["budgets"] = parse_table(raw, pyproject.name if pyproject else "pyproject.toml")
+            except BudgetError as e:
+                raise ConfigError(str(e)) from None
+            origins[key] = f"{pyproject.name if pyproject else 'pyproject.toml'} [{TABLE}.budgets]"
+            continue
         if key not in KEYS:
-            near = difflib.get_close_matches(key, list(KEYS), n=1)
+            near = difflib.get_close_matches(key, [*KEYS, *TABLES], n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise ConfigError(
-                f"{pyproject}: [{TABLE}] has unknown key {key!r}{hint}; known keys: {', '.join(KEYS)}"
+                f"{pyproject}: [{TABLE}] has unknown key {key!r}{hint}; known keys:"
+                f" {', '.join([*KEYS, *sorted(TABLES)])}"
             )
         try:
             values[key] = KEYS[key][1](raw)

@@ -27,10 +27,13 @@ _HELP = {
     "pue": "data-centre power usage effectiveness, multiplies energy (default 1.0)",
     "top": "tests shown in the summary table (default 10; 0 hides it)",
     "record": "write the meters' timeline to PATH, replayable with --carbon-meter replay:PATH",
+    "budget_mode": "enforce (default: over-budget tests fail), warn (report only) or off",
+    "require_measured": "fail budgets judged on estimates (no energy counter) or unknown energy",
 }
 _METAVAR = {
     "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "country": "ISO3", "region": "CODE",
     "cloud": "PROVIDER:REGION", "intensity": "G_PER_KWH", "pue": "X", "top": "N", "record": "PATH",
+    "budget_mode": "enforce|warn|off",
 }  # fmt: skip
 
 
@@ -38,7 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("carbon", "energy and CO2eq (pytest-carbon); each also a key of [tool.pytest-carbon]")
     for key, (opt, _) in KEYS.items():
         dest = f"carbon_{key}"
-        if key == "measure_all":
+        if key in ("measure_all", "require_measured"):
             group.addoption(opt, action="store_const", const=True, default=None, dest=dest, help=_HELP[key])
         else:
             group.addoption(opt, default=None, dest=dest, metavar=_METAVAR[key], help=_HELP[key])

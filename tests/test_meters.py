@@ -159,14 +159,21 @@ def test_rapl_counters_with_wrap(pytester, powercap):
     (pkg / "energy_uj").write_text("999000000\n")  # 1 J before the wrap
     pytester.makeconftest(
         f"""
-        import pathlib, time
+        import os, pathlib, time
         PKG = pathlib.Path({str(pkg)!r})
+
+        def bump(path, delta, wrap=None):
+            # Replace the file atomically, as sysfs reads are: never a half-written value.
+            value = int(path.read_text()) + delta
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(str(value % wrap if wrap else value))
+            os.replace(tmp, path)
+
         def pytest_runtest_call(item):
             # During each test: the package counter moves by 5 J, wrapping once.
             time.sleep(0.05)
-            cur = int((PKG / "energy_uj").read_text())
-            (PKG / "energy_uj").write_text(str((cur + 5_000_000) % 1_000_000_000))
-            (PKG / "intel-rapl:0:0" / "energy_uj").write_text(str(int((PKG / "intel-rapl:0:0" / "energy_uj").read_text()) + 2_000_000))
+            bump(PKG / "energy_uj", 5_000_000, wrap=1_000_000_000)
+            bump(PKG / "intel-rapl:0:0" / "energy_uj", 2_000_000)
             time.sleep(0.05)
         """
     )

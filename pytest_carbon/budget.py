@@ -1,0 +1,205 @@
+"""Pure budgets: declarations -> the budget that applies -> violations.
+
+No pytest, no meters, no formatting of reports. Values are grams of CO2eq and joules.
+
+Keys of ``[tool.pytest-carbon.budgets]``:
+
+* ``session``: the whole run;
+* ``default``: every measured test without a closer match;
+* ``phase:NAME``: every phase called NAME (fnmatch pattern) in any test;
+* ``phase:NAME/item``: per item of such a phase;
+* anything else: a node-id pattern (fnmatch). The most specific match wins: the pattern with
+  the most literal characters, the first declared on a tie.
+
+A value is a CO2 amount (``"5 g"``) or a table with ``co2``, ``energy`` or both.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any
+
+from .units import UnitError, parse_co2_g, parse_energy_j
+
+FORMS = (
+    'a CO2 amount such as "5 g" (units mg, g, kg, t), or a table such as'
+    ' { co2 = "5 g", energy = "10 Wh" } (energy units J, kJ, MJ, Wh, kWh, MWh)'
+)
+KEY_FORMS = 'session, default, "phase:NAME", "phase:NAME/item", or a node-id pattern such as "tests/test_x.py::test_*"'
+
+
+class BudgetError(ValueError):
+    """A budget that cannot be read; the message names the key, the value and the accepted forms."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    co2_g: float | None
+    energy_j: float | None
+    source: str  # where it was declared, for messages: pyproject key, marker, or code
+    key: str = ""  # the pattern or key that applied
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"co2_g": self.co2_g, "energy_j": self.energy_j, "source": self.source, "key": self.key}
+
+
+@dataclass(frozen=True)
+class Violation:
+    subject: str  # "test", "phase 'sample'", "per item of phase 'sample'", "session"
+    metric: str  # "co2" | "energy" | "unmeasured"
+    measured: float | None
+    limit: float
+    budget: Budget
+    reason: str = ""  # for "unmeasured": why the measurement cannot be judged
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "metric": self.metric,
+            "measured": self.measured,
+            "limit": self.limit,
+            "source": self.budget.source,
+            "key": self.budget.key,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class BudgetTable:
+    session: Budget | None = None
+    default: Budget | None = None
+    tests: tuple[tuple[str, Budget], ...] = ()
+    phases: tuple[tuple[str, Budget], ...] = ()
+    items: tuple[tuple[str, Budget], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.session or self.default or self.tests or self.phases or self.items)
+
+    def keys(self) -> list[str]:
+        out = []
+        if self.session:
+            out.append("session")
+        if self.default:
+            out.append("default")
+        out += [p for p, _ in self.tests] + [f"phase:{p}" for p, _ in self.phases] + [f"phase:{p}/item" for p, _ in self.items]
+        return out
+
+
+def parse_value(value: Any, where: str, source: str, key: str) -> Budget:
+    """One budget value: ``"5 g"`` or ``{co2 = ..., energy = ...}``."""
+    if isinstance(value, str):
+        try:
+            return Budget(parse_co2_g(value), None, source, key)
+        except UnitError as e:
+            raise BudgetError(f"{where}: {e}; a budget is {FORMS}") from None
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - {"co2", "energy"})
+        if unknown:
+            raise BudgetError(f"{where}: unknown metric {unknown[0]!r}; a budget table takes co2 and/or energy")
+        if not value:
+            raise BudgetError(f"{where}: an empty table sets no budget; give co2, energy or both")
+        try:
+            co2 = parse_co2_g(value["co2"]) if "co2" in value else None
+        except UnitError as e:
+            raise BudgetError(f"{where}: co2: {e}") from None
+        try:
+            energy = parse_energy_j(value["energy"]) if "energy" in value else None
+        except UnitError as e:
+            raise BudgetError(f"{where}: energy: {e}") from None
+        return Budget(co2, energy, source, key)
+    raise BudgetError(f"{where}: {value!r} is not a budget; a budget is {FORMS}")
+
+
+def parse_table(table: Any, file: str) -> BudgetTable:
+    """``[tool.pytest-carbon.budgets]`` -> BudgetTable. Raises BudgetError."""
+    base = f"{file}: [tool.pytest-carbon.budgets]"
+    if not isinstance(table, dict):
+        raise BudgetError(f"{file}: [tool.pytest-carbon] budgets must be a table of budgets, not {table!r}")
+    session = default = None
+    tests: list[tuple[str, Budget]] = []
+    phases: list[tuple[str, Budget]] = []
+    items: list[tuple[str, Budget]] = []
+    for key, value in table.items():
+        where = f"{base} {key!r} = {value!r}"
+        source = f'{file} [tool.pytest-carbon.budgets] "{key}"'
+        if not key.strip():
+            raise BudgetError(f"{where}: an empty key; keys are {KEY_FORMS}")
+        b = parse_value(value, where, source, key)
+        if key == "session":
+            session = b
+        elif key == "default":
+            default = b
+        elif key.startswith("phase:"):
+            name, slash, rest = key[len("phase:") :].partition("/")
+            if not name.strip():
+                raise BudgetError(f"{where}: no phase name after 'phase:'; keys are {KEY_FORMS}")
+            if slash and rest != "item":
+                raise BudgetError(f"{where}: {key!r} ends in '/{rest}'; only 'phase:NAME/item' is a per-item budget")
+            (items if slash else phases).append((name, b))
+        elif key.startswith("phase") or key in ("sessions", "defaults"):
+            raise BudgetError(f"{where}: {key!r} is not a budget key; keys are {KEY_FORMS}")
+        else:
+            tests.append((key, b))
+    return BudgetTable(session, default, tuple(tests), tuple(phases), tuple(items))
+
+
+def _specificity(pattern: str) -> int:
+    return len(pattern) - sum(pattern.count(c) for c in "*?[]")
+
+
+def _best(pairs: tuple[tuple[str, Budget], ...], name: str) -> Budget | None:
+    best: Budget | None = None
+    score = -1
+    for pattern, b in pairs:
+        if fnmatch.fnmatchcase(name, pattern):
+            s = _specificity(pattern)
+            if s > score:  # strictly greater: the first declared wins a tie
+                best, score = b, s
+    return best
+
+
+def for_test(table: BudgetTable, nodeid: str, marker: Budget | None = None) -> Budget | None:
+    """The budget of a test: the marker's, else the most specific pattern, else default."""
+    return marker or _best(table.tests, nodeid) or table.default
+
+
+def for_phase(table: BudgetTable, name: str, code: Budget | None = None) -> tuple[Budget | None, Budget | None]:
+    """(phase budget, per-item budget) of a phase: the code's beats pyproject's."""
+    return code or _best(table.phases, name), _best(table.items, name)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    co2_g: float | None
+    energy_j: float | None
+    estimated: bool = False
+    approximate: bool = False
+
+
+def check(subject: str, budget: Budget | None, m: Measurement, *, require_measured: bool = False) -> list[Violation]:
+    """Violations of one budget by one measurement (empty when within budget)."""
+    if budget is None:
+        return []
+    if m.energy_j is None:
+        return [Violation(subject, "unmeasured", None, 0.0, budget, "a meter failed during the window, so its energy is unknown")]
+    out = []
+    if require_measured and m.estimated:
+        out.append(
+            Violation(subject, "unmeasured", None, 0.0, budget, "the energy is an estimate (no energy counter) and require_measured = true")
+        )
+    if budget.co2_g is not None and m.co2_g is not None and m.co2_g > budget.co2_g:
+        out.append(Violation(subject, "co2", m.co2_g, budget.co2_g, budget))
+    if budget.energy_j is not None and m.energy_j > budget.energy_j:
+        out.append(Violation(subject, "energy", m.energy_j, budget.energy_j, budget))
+    return out
+
+
+@dataclass
+class Verdict:
+    """Everything judged for one test: its budgets and violations."""
+
+    budget: Budget | None = None
+    measurement: Measurement | None = None
+    violations: list[Violation] = field(default_factory=list)
