@@ -7,6 +7,7 @@ takes ~4 ms). A failed read is stored as ``None`` per channel: a gap, never a ze
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ class Sampler:
         self.interval_s = interval_s
         self.timelines = [MeterTimeline(m) for m in meters]
         self._lock = threading.Lock()
+        self._read = threading.Condition(self._lock)
+        self.last_read_ns = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.started_ns: int | None = None
@@ -59,6 +62,53 @@ class Sampler:
                     tl.errors.append((t, f"{type(e).__name__}: {e}"))
                 tl.times.append(t)
                 tl.rows.append(row)
+            self.last_read_ns = min((tl.times[-1] for tl in self.timelines), default=0)
+            self._read.notify_all()
+
+    def wait_past(self, t_ns: int) -> None:
+        """Block until every meter has a reading after ``t_ns``.
+
+        Waits at most about one sampling interval for the thread; if it has not read by then
+        (a slow meter), reads on this thread rather than wait longer.
+        """
+        with self._read:
+            if self._read.wait_for(lambda: self.last_read_ns > t_ns, timeout=self.interval_s * 1.5):
+                return
+        self._read_all()
+
+    def window_energy(self, t0: int, t1: int) -> dict[str, float | None]:
+        """Energy per channel between two instants, from the readings so far.
+
+        The same interpolation attribution uses, for one window that no other window
+        overlaps; None for a channel with a failed read or a counter reset in the window.
+        """
+        out: dict[str, float | None] = {}
+        with self._lock:
+            for tl in self.timelines:
+                times = tl.times
+                i0 = bisect.bisect_right(times, t0) - 1
+                i1 = bisect.bisect_left(times, t1)
+                for k, info in enumerate(tl.meter.channels):
+                    if i0 < 0 or i1 >= len(times) or i1 <= i0:
+                        out[info.name] = None
+                        continue
+                    vals = [row[k] for row in tl.rows[i0 : i1 + 1]]
+                    if any(v is None for v in vals) or any(b < a for a, b in zip(vals, vals[1:])):
+                        out[info.name] = None
+                        continue
+
+                    def at(t: int, i: int) -> float:
+                        ta, tb = times[i], times[i + 1]
+                        va, vb = vals[i - i0], vals[i + 1 - i0]
+                        return va + (vb - va) * (t - ta) / (tb - ta) if tb > ta else va
+
+                    out[info.name] = at(t1, i1 - 1) - at(t0, i0)
+        return out
+
+    def session_energy(self) -> tuple[float, bool]:
+        """(joules measured so far over all channels, whether any channel has a gap)."""
+        channels = self.channels()
+        return sum(c.measured_j() for c in channels), any(c.gaps() for c in channels)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):

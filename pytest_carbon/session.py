@@ -17,6 +17,7 @@ import pytest
 
 from . import intensity as intensity_mod
 from .attribution import Claim, attribute
+from .budget import Budget, BudgetError, Violation, for_phase, for_test, parse_value
 from .config import Settings
 from .meters import MeterUnavailable, open_meters
 from .meters.base import CONSTANT
@@ -31,12 +32,13 @@ class PhaseRecord:
     t0: int
     t1: int = 0
     items: int | None = None
+    budget: Budget | None = None  # set in code: carbon.phase(..., co2=...)
 
 
 class TestRecord:
     """One measured test: a plain slotted class, created once per test on the hot path."""
 
-    __slots__ = ("nodeid", "location", "t0", "t1", "outcome", "phases")
+    __slots__ = ("nodeid", "location", "t0", "t1", "outcome", "phases", "verdict", "budget_failed", "pauses")
 
     def __init__(self, nodeid: str, location: tuple[str, int | None, str], t0: int):
         self.nodeid = nodeid
@@ -45,6 +47,20 @@ class TestRecord:
         self.t1 = 0
         self.outcome = "passed"
         self.phases: list[PhaseRecord] = []
+        self.verdict: Any = None
+        self.budget_failed = False
+        self.pauses: list[tuple[int, int]] = []  # the plugin's own waits, not the test's
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The test's window less the plugin's pauses (a budget verdict's wait)."""
+        if not self.pauses:
+            return [(self.t0, self.t1)]
+        out, start = [], self.t0
+        for a, b in self.pauses:
+            out.append((start, a))
+            start = b
+        out.append((start, self.t1))
+        return [(a, b) for a, b in out if b > a]
 
 
 class CarbonFixture:
@@ -55,19 +71,32 @@ class CarbonFixture:
         self._record = record
 
     @contextlib.contextmanager
-    def phase(self, name: str, items: int | None = None) -> Iterator[PhaseRecord]:
+    def phase(
+        self, name: str, items: int | None = None, *, co2: str | None = None, energy: str | None = None
+    ) -> Iterator[PhaseRecord]:
         """Measure a named part of the test, e.g. ``with carbon.phase("sample", items=16):``.
 
         Args:
             name: the phase's name (train, sample, ...); shown under the test.
             items: how many things the phase makes or consumes (images, samples), for
                 per-item energy and CO2. A positive whole number, or None.
+            co2: a CO2 budget for this phase, e.g. ``"1 g"``; beats pyproject's ``phase:NAME``.
+            energy: an energy budget for this phase, e.g. ``"10 Wh"``.
         """
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"carbon.phase(name=...) needs a non-empty name, got {name!r}")
         if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items <= 0):
             raise ValueError(f"carbon.phase({name!r}, items=...) must be a positive whole number, got {items!r}")
-        rec = PhaseRecord(name, time.monotonic_ns(), items=items)
+        budget = None
+        if co2 is not None or energy is not None:
+            given = {k: v for k, v in (("co2", co2), ("energy", energy)) if v is not None}
+            text = ", ".join(f"{k}={v!r}" for k, v in given.items())
+            try:
+                budget = parse_value(given, f"carbon.phase({name!r}, {text})", f"carbon.phase({name!r}, {text})", "code")
+            except BudgetError as e:
+                raise ValueError(str(e)) from None
+            self._session.ensure_enforcer()
+        rec = PhaseRecord(name, time.monotonic_ns(), items=items, budget=budget)
         try:
             yield rec
         finally:
@@ -87,7 +116,7 @@ class InertFixture:
     """The fixture where this process measures nothing (xdist workers): phases still run."""
 
     @contextlib.contextmanager
-    def phase(self, name: str, items: int | None = None) -> Iterator[None]:
+    def phase(self, name: str, items: int | None = None, **budget: Any) -> Iterator[None]:
         yield None
 
     def energy_j(self) -> float | None:
@@ -106,6 +135,10 @@ class CarbonSession:
         self.started_wall = dt.datetime.now(dt.timezone.utc)
         self.report: dict[str, Any] | None = None
         self.messages: list[str] = []  # for the terminal summary (report write errors etc.)
+        self.test_budgets: dict[str, Budget] = {}
+        self.budget_notes: list[tuple[str, str]] = []  # (nodeid, text) found but not failing
+        self.session_violations: list[Violation] = []
+        self._enforcer: Any = None
         self.intensity = intensity_mod.resolve(
             intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region
         )
@@ -132,6 +165,30 @@ class CarbonSession:
             for m in self.sampler.meters:
                 m.close()
 
+    # -- derived facts for verdicts ----------------------------------------------------------
+    @property
+    def g_per_j(self) -> float:
+        return self.settings.pue * self.intensity.g_per_kwh / 3.6e6
+
+    @property
+    def estimated(self) -> bool:
+        return self.sampler is not None and any(c.estimated for c in self.sampler.channel_infos)
+
+    def resolution(self) -> dict[str, float]:
+        """Per channel, the shortest window measured as such (shorter ones are approximate)."""
+        assert self.sampler is not None
+        return {
+            c.name: (0.0 if c.method == CONSTANT else max(c.cadence_s, self.sampler.interval_s))
+            for c in self.sampler.channel_infos
+        }
+
+    def ensure_enforcer(self) -> None:
+        if self._enforcer is None and self.settings.budget_mode != "off":
+            from .enforce import BudgetEnforcer
+
+            self._enforcer = BudgetEnforcer(self)
+            self.config.pluginmanager.register(self._enforcer, "carbon-budgets")
+
     # -- hooks -----------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -140,17 +197,40 @@ class CarbonSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        from .enforce import parse_marker
+
         measured: set[str] = set()
+        table = self.settings.budgets
         for item in items:
+            marker = item.get_closest_marker("carbon")
             if (
                 self.settings.measure_all
-                or item.get_closest_marker("carbon") is not None
+                or marker is not None
                 or "carbon" in getattr(item, "fixturenames", ())
+                or for_test(table, item.nodeid) not in (None, table.default)  # a budget names it
             ):
                 measured.add(item.nodeid)
+                budget = for_test(table, item.nodeid, parse_marker(item) if marker is not None else None)
+                if budget is not None:
+                    self.test_budgets[item.nodeid] = budget
         self._measured = measured
         if measured:
             self._start_sampler()
+        if self.test_budgets or table.phases or table.items:
+            self.ensure_enforcer()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        result = yield
+        # As pytest-cov does for coverage: by pytest_sessionfinish it is too late to fail.
+        if self.settings.budget_mode != "off" and self.sampler is not None:
+            from .enforce import judge_session
+
+            self.session_violations = judge_session(self)
+            failing = [v for v in self.session_violations if v.metric != "undecided"]
+            if failing and self.settings.budget_mode == "enforce":
+                session.testsfailed += 1
+        return result
 
     # The hot path: logstart/logfinish bracket a test's whole protocol (setup, call,
     # teardown) and cost two plain hook calls, cheaper than a wrapper around the protocol.
@@ -243,7 +323,7 @@ class CarbonSession:
         sampler = self.sampler
         infos = sampler.channel_infos
         channels = sampler.channels()
-        claims = [Claim(r.t0, r.t1) for r in self.records]
+        claims = [Claim(a, b) for r in self.records for a, b in r.spans()]
         points = [t for r in self.records for p in r.phases for t in (p.t0, p.t1)]
         per_channel, totals = attribute(channels, claims, points)
         resolution = {
@@ -257,19 +337,25 @@ class CarbonSession:
         res = [resolution[n] for n in names]
         any_estimated = bool(estimated_channels & set(names))
 
-        def window(t0: int, t1: int) -> dict[str, Any]:
+        def window(t0: int, t1: int, spans: list[tuple[int, int]] | None = None) -> dict[str, Any]:
+            spans = spans or [(t0, t1)]
             energy: dict[str, float | None] = {}
             gaps: dict[str, float] = {}
             total: float | None = 0.0
             for name, ca in cas:
-                w = ca.window(t0, t1)
-                energy[name] = w.energy_j
-                if w.energy_j is None:
+                e: float | None = 0.0
+                gap = 0
+                for a, b in spans:
+                    w = ca.window(a, b)
+                    gap += w.gap_ns
+                    e = None if e is None or w.energy_j is None else e + w.energy_j
+                energy[name] = e
+                if e is None:
                     total = None
-                    gaps[name] = w.gap_ns / 1e9
+                    gaps[name] = gap / 1e9
                 elif total is not None:
-                    total += w.energy_j
-            dur = (t1 - t0) / 1e9
+                    total += e
+            dur = sum(b - a for a, b in spans) / 1e9
             approx = [n for n, r in zip(names, res) if dur < r]
             energy["total"] = total
             return {
@@ -282,9 +368,13 @@ class CarbonSession:
                 "gaps_s": gaps,
             }
 
+        table = self.settings.budgets
+        use_budgets = self.settings.budget_mode != "off"
         tests = []
         for r in self.records:
-            w = window(r.t0, r.t1)
+            w = window(r.t0, r.t1, r.spans())
+            verdict = r.verdict
+            violations = verdict.violations if verdict is not None else []
             phases = []
             for p in r.phases:
                 pw = window(p.t0, p.t1)
@@ -293,17 +383,42 @@ class CarbonSession:
                     tot = pw["energy_j"]["total"]
                     pw["energy_j_per_item"] = None if tot is None else tot / p.items
                     pw["co2_g_per_item"] = None if pw["co2_g"] is None else pw["co2_g"] / p.items
+                if use_budgets:
+                    pb, ib = for_phase(table, p.name, p.budget)
+                    mine = (f"phase {p.name!r}", f"per item of phase {p.name!r}")
+                    pw["budget"] = pb.as_dict() if pb else None
+                    pw["item_budget"] = ib.as_dict() if ib else None
+                    pw["violations"] = [v.as_dict() for v in violations if v.subject.startswith(mine)]
                 phases.append(pw)
-            tests.append(
-                {
-                    "nodeid": r.nodeid,
-                    "file": r.location[0],
-                    "line": None if r.location[1] is None else r.location[1] + 1,
-                    "outcome": r.outcome,
-                    **w,
-                    "phases": phases,
-                }
-            )
+            entry = {
+                "nodeid": r.nodeid,
+                "file": r.location[0],
+                "line": None if r.location[1] is None else r.location[1] + 1,
+                "outcome": r.outcome,
+                **w,
+                "phases": phases,
+            }
+            if use_budgets:
+                b = self.test_budgets.get(r.nodeid)
+                m = verdict.measurement if verdict is not None else None
+                entry["budget"] = b.as_dict() if b else None
+                entry["budget_judged"] = (
+                    None if m is None else {"co2_g": m.co2_g, "energy_j": m.energy_j, "window": "setup+call"}
+                )
+                entry["violations"] = [v.as_dict() for v in violations if v.subject == "test"]
+            tests.append(entry)
+        s = self.settings
+        budgets = {
+            "mode": s.budget_mode,
+            "require_measured": s.require_measured,
+            "declared": table.keys(),
+            "session": table.session.as_dict() if table.session else None,
+            "session_violations": [v.as_dict() for v in self.session_violations],
+            "tests_with_budget": sum(1 for r in self.records if r.nodeid in self.test_budgets),
+            "tests_over_budget": sorted(
+                r.nodeid for r in self.records if r.verdict is not None and any(v.metric != "undecided" for v in r.verdict.violations)
+            ),
+        }
         return json_report.build(
             settings=self.settings,
             intensity=self.intensity,
@@ -318,4 +433,5 @@ class CarbonSession:
             g_per_j=factor,
             rootdir=Path(str(self.config.rootpath)),
             interrupted=interrupted,
+            budgets=budgets,
         )

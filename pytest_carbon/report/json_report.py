@@ -55,6 +55,7 @@ def build(
     g_per_j: float,
     rootdir: Path,
     interrupted: bool,
+    budgets: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     import pytest
 
@@ -100,6 +101,7 @@ def build(
             "pue": settings.pue,
         },
         "tests": tests,
+        "budgets": budgets,
         "totals": {
             "energy_j": {**measured, "total": measured_total},
             "attributed_j": attributed,

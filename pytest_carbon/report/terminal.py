@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from ..units import format_co2, format_duration, format_energy
+from .verdicts import budget_use, from_dict, headline
 
 
 def _g(x: float | None, scale: float = 1.0) -> str:
@@ -35,6 +36,46 @@ def _co2_key(t: dict[str, Any]) -> float:
     return -1.0 if c is None else c
 
 
+def _use(budget: dict[str, Any] | None, co2_g: float | None, energy_j: float | None) -> Any:
+    """Budget use cell: '62% -1.9 g', green under 80%, yellow under 100%, red over."""
+    from rich.text import Text
+
+    use = budget_use(budget, co2_g, energy_j)
+    if use is None:
+        return Text("")
+    frac, margin = use
+    style = "green" if frac < 0.8 else "yellow" if frac <= 1.0 else "bold red"
+    return Text(f"{frac:.0%} {margin}", style=style)
+
+
+def _budget_lines(report: dict[str, Any], console: Any) -> None:
+    from rich.text import Text
+
+    b = report.get("budgets")
+    if not b or b.get("mode") == "off":
+        return
+    mode = b["mode"]
+    over = b.get("tests_over_budget", [])
+    if b.get("tests_with_budget") or over:
+        n = b.get("tests_with_budget", 0)
+        style = "red" if over else "green"
+        verdict = f"{len(over)} over it" if over else "none over it"
+        console.print(Text(f"Budgets ({mode}): {n} test{'s' if n != 1 else ''} with a budget, {verdict}", style=style))
+    if mode == "warn":
+        for t in report["tests"]:
+            for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+                console.print(Text(f"WARN {t['nodeid']}: {headline(from_dict(d))}", style="yellow"))
+    for d in b.get("session_violations", []):
+        v = from_dict(d)
+        word = "" if v.metric == "undecided" else ("FAIL " if mode == "enforce" else "WARN ")
+        console.print(Text(word + headline(v), style="bold red" if word == "FAIL " else "yellow"))
+    if b.get("session") and not b.get("session_violations"):
+        tot = report["totals"]
+        use = budget_use(b["session"], tot["co2_g"], tot["energy_j"]["total"])
+        if use:
+            console.print(Text(f"Session budget: {use[0]:.0%} used ({use[1].lstrip('-')} to spare)", style="green"))
+
+
 def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
     """Print the summary of ``report`` on a rich console."""
     from rich.table import Table
@@ -52,6 +93,9 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
         table.add_column("time", justify="right", no_wrap=True)
         table.add_column("Wh", justify="right", no_wrap=True)
         table.add_column("g CO2eq", justify="right", no_wrap=True)
+        with_budget = any(t.get("budget") for t in shown) or any(p.get("budget") for t in shown for p in t.get("phases", []))
+        if with_budget:
+            table.add_column("budget", justify="right", no_wrap=True)
         table.add_column("flags", no_wrap=True)
         for t in shown:
             flags = Text()
@@ -59,26 +103,20 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 bad = t["outcome"] in ("failed", "error")
                 flags.append(t["outcome"] + " ", style="red" if bad else "yellow")
             flags.append(_flags(t))
-            table.add_row(
-                t["nodeid"],
-                format_duration(t["duration_s"]),
-                _g(t["energy_j"]["total"], 3600.0),
-                _g(t["co2_g"]),
-                flags,
-            )
+            cells = [t["nodeid"], format_duration(t["duration_s"]), _g(t["energy_j"]["total"], 3600.0), _g(t["co2_g"])]
+            if with_budget:
+                judged = t.get("budget_judged") or {}
+                cells.append(_use(t.get("budget"), judged.get("co2_g", t["co2_g"]), judged.get("energy_j", t["energy_j"]["total"])))
+            table.add_row(*cells, flags)
             for p in t.get("phases", []):
                 label = f"  - {p['name']}"
                 if p.get("items"):
                     per = p.get("co2_g_per_item")
                     label += f" ({p['items']} items, {_g(per)} g/item)"
-                table.add_row(
-                    Text(label, style="dim"),
-                    format_duration(p["duration_s"]),
-                    _g(p["energy_j"]["total"], 3600.0),
-                    _g(p["co2_g"]),
-                    _flags(p),
-                    style="dim",
-                )
+                cells = [Text(label, style="dim"), format_duration(p["duration_s"]), _g(p["energy_j"]["total"], 3600.0), _g(p["co2_g"])]
+                if with_budget:
+                    cells.append(_use(p.get("budget"), p["co2_g"], p["energy_j"]["total"]))
+                table.add_row(*cells, _flags(p), style="dim")
         console.print(table)
     elif not tests:
         console.print("Carbon: no test was measured")
@@ -117,6 +155,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 style="red",
             )
         )
+    _budget_lines(report, console)
     if shown and any(_flags(t) for t in shown):
         console.print(Text(LEGEND, style="dim"))
 

@@ -1,0 +1,74 @@
+"""Words for budget verdicts: the failure text a reviewer reads, built from pure violations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..budget import Budget, Measurement, Violation
+from ..units import format_co2, format_duration, format_energy
+
+
+def _amount(metric: str, x: float) -> str:
+    return f"{format_co2(x)} CO2eq" if metric == "co2" else format_energy(x)
+
+
+def headline(v: Violation) -> str:
+    """One line: what went over, by how much, and where the budget was declared."""
+    where = f"({v.budget.source})"
+    if v.metric == "undecided":
+        return f"carbon budget of {v.subject} not judged: {v.reason} {where}"
+    if v.metric == "unmeasured":
+        return f"carbon budget of {v.subject} cannot be met: {v.reason} {where}"
+    scope = "" if v.subject == "test" else f" in {v.subject}"
+    assert v.measured is not None
+    return f"carbon budget exceeded{scope}: {_amount(v.metric, v.measured)} > {_amount(v.metric, v.limit)} {where}"
+
+
+def detail(m: Measurement, duration_s: float, intensity: dict[str, Any], pue: float, items: int | None = None) -> str:
+    """The context line: energy, duration, the intensity used, and the measurement's quality."""
+    energy = format_energy(m.energy_j)
+    per = f" for {items} items" if items else ""
+    quality = []
+    if m.estimated:
+        quality.append("estimated: no energy counter")
+    if m.approximate:
+        quality.append("approximate: shorter than the meter's resolution")
+    q = f"; {', '.join(quality)}" if quality else ""
+    return (
+        f"  energy {energy}{per} over {format_duration(duration_s)}, at {intensity['g_per_kwh']:.4g} g/kWh"
+        f" x PUE {pue:g} ({intensity['source']}){q}"
+    )
+
+
+def failure_text(entries: list[tuple[Violation, Measurement, float, int | None]], intensity: dict[str, Any], pue: float) -> str:
+    lines = []
+    for v, m, dur, items in entries:
+        lines.append(headline(v))
+        if v.metric not in ("unmeasured", "undecided"):
+            lines.append(detail(m, dur, intensity, pue, items))
+    return "\n".join(lines)
+
+
+def budget_use(budget: dict[str, Any] | None, co2_g: float | None, energy_j: float | None) -> tuple[float, str] | None:
+    """(fraction of the budget used, margin text) on the tighter metric, or None."""
+    if not budget:
+        return None
+    best: tuple[float, str] | None = None
+    if budget.get("co2_g") and co2_g is not None:
+        frac = co2_g / budget["co2_g"]
+        d = co2_g - budget["co2_g"]
+        best = (frac, f"{'+' if d > 0 else '-'}{format_co2(abs(d))}")
+    if budget.get("energy_j") and energy_j is not None:
+        frac = energy_j / budget["energy_j"]
+        d = energy_j - budget["energy_j"]
+        if best is None or frac > best[0]:
+            best = (frac, f"{'+' if d > 0 else '-'}{format_energy(abs(d))}")
+    return best
+
+
+def from_dict(d: dict[str, Any]) -> Violation:
+    """A violation as stored in the JSON report, for rendering saved reports."""
+    return Violation(
+        d["subject"], d["metric"], d.get("measured"), d.get("limit", 0.0),
+        Budget(None, None, d.get("source", ""), d.get("key", "")), d.get("reason", ""),
+    )  # fmt: skip
