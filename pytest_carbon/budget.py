@@ -89,7 +89,7 @@ class BudgetTable:
 
 def parse_value(value: Any, where: str, source: str, key: str) -> Budget:
     """One budget value: ``"5 g"`` or ``{co2 = ..., energy = ...}``."""
-    if isinstance(value, str):
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         try:
             return Budget(parse_co2_g(value), None, source, key)
         except UnitError as e:

@@ -83,6 +83,7 @@ class CarbonFixture:
             co2: a CO2 budget for this phase, e.g. ``"1 g"``; beats pyproject's ``phase:NAME``.
             energy: an energy budget for this phase, e.g. ``"10 Wh"``.
         """
+        __tracebackhide__ = True  # a bad argument is the caller's line, not the plugin's
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"carbon.phase(name=...) needs a non-empty name, got {name!r}")
         if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items <= 0):
@@ -414,7 +415,7 @@ class CarbonSession:
             "declared": table.keys(),
             "session": table.session.as_dict() if table.session else None,
             "session_violations": [v.as_dict() for v in self.session_violations],
-            "tests_with_budget": sum(1 for r in self.records if r.nodeid in self.test_budgets),
+            "tests_with_budget": sum(1 for r in self.records if r.nodeid in self.test_budgets or r.verdict is not None),
             "tests_over_budget": sorted(
                 r.nodeid for r in self.records if r.verdict is not None and any(v.metric != "undecided" for v in r.verdict.violations)
             ),
