@@ -1,8 +1,13 @@
 """An example suite measured by pytest-carbon: plain CPU work of known size, with phases."""
 
+import os
 import time
 
 import pytest
+
+# EXAMPLE_SCALE=20 makes each "image" 20 times as costly: enough to trip the per-image
+# budget in pyproject.toml and see a budget failure.
+SCALE = int(os.environ.get("EXAMPLE_SCALE", "1"))
 
 
 def work(n: int) -> int:
@@ -24,7 +29,7 @@ def test_train_then_sample(carbon) -> None:
             work(10_000)
     with carbon.phase("sample", items=8):  # 8 generated "images"
         for _ in range(8):
-            work(50_000)
+            work(50_000 * SCALE)
 
 
 def test_idle_wait() -> None:

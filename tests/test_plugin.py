@@ -99,7 +99,7 @@ def test_phases_items_and_per_item_values(pytester):
     assert sample["co2_g"] == pytest.approx(sample["energy_j"]["total"] / 3.6e6 * 500)
     assert sample["co2_g_per_item"] == pytest.approx(sample["co2_g"] / 4)
     assert train["duration_s"] + sample["duration_s"] <= test["duration_s"]
-    result.stdout.fnmatch_lines(["*test_phases*", "*- train*", "*- sample (4 items, * g/item)*"])
+    result.stdout.fnmatch_lines(["*test_phases*", "*- train*", "*- sample x4, * g/item*"])
 
 
 def test_bad_phase_arguments_fail_the_test_with_a_message(pytester):

@@ -31,6 +31,17 @@ def _flags(w: dict[str, Any]) -> str:
     return " ".join(out)
 
 
+def common_prefix(nodeids: list[str]) -> str:
+    """The folder or file that every node id starts with (ending at '/' or '::'), or ''."""
+    if len(nodeids) < 2:
+        return ""
+    import os.path
+
+    p = os.path.commonprefix(nodeids)
+    cut = max(p.rfind("/") + 1, p.rfind("::") + 2 if "::" in p else 0)
+    return p[:cut]
+
+
 def _co2_key(t: dict[str, Any]) -> float:
     c = t.get("co2_g")
     return -1.0 if c is None else c
@@ -88,12 +99,19 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
         title = f"Carbon: top {len(shown)} of {len(tests)} measured tests by CO2eq"
         if len(shown) == len(tests):
             title = f"Carbon: {len(tests)} measured test{'s' if len(tests) != 1 else ''} by CO2eq"
+        prefix = common_prefix([t["nodeid"] for t in shown])
+        if len(prefix) >= 8:
+            title += f", in {prefix}"
+        else:
+            prefix = ""
         table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
         table.add_column("test", overflow="fold", ratio=1, min_width=12)
         table.add_column("time", justify="right", no_wrap=True)
         table.add_column("Wh", justify="right", no_wrap=True)
         table.add_column("g CO2eq", justify="right", no_wrap=True)
-        with_budget = any(t.get("budget") for t in shown) or any(p.get("budget") for t in shown for p in t.get("phases", []))
+        with_budget = any(t.get("budget") for t in shown) or any(
+            p.get("budget") or p.get("item_budget") for t in shown for p in t.get("phases", [])
+        )
         if with_budget:
             table.add_column("budget", justify="right", no_wrap=True)
         table.add_column("flags", no_wrap=True)
@@ -103,7 +121,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 bad = t["outcome"] in ("failed", "error")
                 flags.append(t["outcome"] + " ", style="red" if bad else "yellow")
             flags.append(_flags(t))
-            cells = [t["nodeid"], format_duration(t["duration_s"]), _g(t["energy_j"]["total"], 3600.0), _g(t["co2_g"])]
+            cells = [t["nodeid"][len(prefix) :], format_duration(t["duration_s"]), _g(t["energy_j"]["total"], 3600.0), _g(t["co2_g"])]
             if with_budget:
                 judged = t.get("budget_judged") or {}
                 cells.append(_use(t.get("budget"), judged.get("co2_g", t["co2_g"]), judged.get("energy_j", t["energy_j"]["total"])))
@@ -112,10 +130,14 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 label = f"  - {p['name']}"
                 if p.get("items"):
                     per = p.get("co2_g_per_item")
-                    label += f" ({p['items']} items, {_g(per)} g/item)"
+                    label += f" x{p['items']}, {_g(per)} g/item"
                 cells = [Text(label, style="dim"), format_duration(p["duration_s"]), _g(p["energy_j"]["total"], 3600.0), _g(p["co2_g"])]
                 if with_budget:
-                    cells.append(_use(p.get("budget"), p["co2_g"], p["energy_j"]["total"]))
+                    if p.get("budget") or not p.get("item_budget"):
+                        cells.append(_use(p.get("budget"), p["co2_g"], p["energy_j"]["total"]))
+                    else:  # the per-item budget, judged per item
+                        cell = _use(p["item_budget"], p.get("co2_g_per_item"), p.get("energy_j_per_item"))
+                        cells.append(cell + "/item" if cell.plain else cell)
                 table.add_row(*cells, _flags(p), style="dim")
         console.print(table)
     elif not tests:
