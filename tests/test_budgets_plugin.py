@@ -222,7 +222,7 @@ def test_budget_table_column(pytester, monkeypatch):
     budgets(pytester, 'default = "1 g"')
     pytester.makepyfile(SUITE)
     result = pytester.runpytest("--carbon", *ONE_G_PER_S)
-    result.stdout.fnmatch_lines(["*budget*flags*", "*::test_slow *│ 3?% -6?? mg │*"])
+    result.stdout.fnmatch_lines(["*budget*flags*", "test_slow *│ 3?% -6?? mg │*"])
 
 
 MALFORMED = [
