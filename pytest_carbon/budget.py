@@ -183,7 +183,9 @@ def check(subject: str, budget: Budget | None, m: Measurement, *, require_measur
     if budget is None:
         return []
     if m.energy_j is None:
-        return [Violation(subject, "unmeasured", None, 0.0, budget, "a meter failed during the window, so its energy is unknown")]
+        # Unknown is neither within nor over budget: it fails only where the user asked so.
+        metric = "unmeasured" if require_measured else "undecided"
+        return [Violation(subject, metric, None, 0.0, budget, "a meter failed during the window, so its energy is unknown")]
     out = []
     if require_measured and m.estimated:
         out.append(

@@ -57,7 +57,8 @@ def test_check_metrics_estimates_and_unknowns():
     assert [v.metric for v in est] == ["unmeasured"] and "require_measured" in est[0].reason
     assert check("test", b, Measurement(0.5, 50.0, estimated=True)) == []
     gap = check("test", b, Measurement(None, None))
-    assert [v.metric for v in gap] == ["unmeasured"] and "meter failed" in gap[0].reason
+    assert [v.metric for v in gap] == ["undecided"] and "meter failed" in gap[0].reason
+    assert [v.metric for v in check("test", b, Measurement(None, None), require_measured=True)] == ["unmeasured"]
     assert check("test", None, Measurement(9.0, 9.0)) == []
 
 

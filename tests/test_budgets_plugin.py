@@ -288,3 +288,39 @@ def test_bad_mode_on_command_line(pytester):
     result = pytester.runpytest("--carbon-budgets", "loud")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["ERROR: pytest-carbon: --carbon-budgets loud: must be enforce (budgets fail tests), warn (report only) or off"])
+
+
+GAP_CONFTEST = """
+import sys, time, pytest
+
+@pytest.fixture
+def gpu_lost():
+    fake = sys.modules["pynvml"]
+    fake.failing = True
+    yield
+    time.sleep(0.05)
+    fake.failing = False
+"""
+
+
+def test_unknown_energy_is_not_judged_unless_measurement_is_required(pytester, fake_nvml, monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    fake_nvml([300.0])
+    pytester.makeconftest(GAP_CONFTEST)
+    pytester.makepyfile(
+        """
+        import time, pytest
+        @pytest.mark.carbon(co2="1 kg")
+        def test_x(gpu_lost):
+            time.sleep(0.2)
+        """
+    )
+    args = ("--carbon-meter", "nvml", "--carbon-interval", "0.01", "--carbon-json", "r.json")
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=1)
+    report = load_report(pytester.path / "r.json")
+    assert report["tests"][0]["violations"][0]["metric"] == "undecided"
+    result.stdout.fnmatch_lines(["*::test_x: carbon budget of test not judged: a meter failed during the window, so its energy is unknown*"])
+    result = pytester.runpytest(*args, "--carbon-require-measured")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["carbon budget of test cannot be met: a meter failed during the window, so its energy is unknown (@pytest.mark.carbon(co2='1 kg'))"])

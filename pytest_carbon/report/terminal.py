@@ -72,9 +72,11 @@ def _budget_lines(report: dict[str, Any], console: Any) -> None:
         style = "red" if over else "green"
         verdict = f"{len(over)} over it" if over else "none over it"
         console.print(Text(f"Budgets ({mode}): {n} test{'s' if n != 1 else ''} with a budget, {verdict}", style=style))
-    if mode == "warn":
-        for t in report["tests"]:
-            for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+    for t in report["tests"]:
+        for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+            if d["metric"] == "undecided":
+                console.print(Text(f"{t['nodeid']}: {headline(from_dict(d))}", style="yellow"))
+            elif mode == "warn":
                 console.print(Text(f"WARN {t['nodeid']}: {headline(from_dict(d))}", style="yellow"))
     for d in b.get("session_violations", []):
         v = from_dict(d)
