@@ -65,7 +65,8 @@ def _cloud_rows() -> list[dict[str, str]]:
 
 
 def countries() -> dict[str, dict[str, Any]]:
-    return _json("private_infra/global_energy_mix.json")
+    data: dict[str, dict[str, Any]] = _json("private_infra/global_energy_mix.json")
+    return data
 
 
 def world_average() -> float:

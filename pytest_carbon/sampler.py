@@ -17,6 +17,13 @@ from .attribution import Channel, build_segments
 from .meters.base import ChannelInfo, Meter, MeterError
 
 
+def _interp(times: list[int], vals: list[float], base: int, i: int, t: int) -> float:
+    """Value at ``t`` between readings i and i+1 (``vals`` starts at reading ``base``)."""
+    ta, tb = times[i], times[i + 1]
+    va, vb = vals[i - base], vals[i + 1 - base]
+    return va + (vb - va) * (t - ta) / (tb - ta) if tb > ta else va
+
+
 @dataclass
 class MeterTimeline:
     meter: Meter
@@ -92,17 +99,12 @@ class Sampler:
                     if i0 < 0 or i1 >= len(times) or i1 <= i0:
                         out[info.name] = None
                         continue
-                    vals = [row[k] for row in tl.rows[i0 : i1 + 1]]
-                    if any(v is None for v in vals) or any(b < a for a, b in zip(vals, vals[1:])):
-                        out[info.name] = None
+                    raw = [row[k] for row in tl.rows[i0 : i1 + 1]]
+                    vals = [v for v in raw if v is not None]
+                    if len(vals) != len(raw) or any(b < a for a, b in zip(vals, vals[1:])):
+                        out[info.name] = None  # a failed read or a counter reset: unknown
                         continue
-
-                    def at(t: int, i: int) -> float:
-                        ta, tb = times[i], times[i + 1]
-                        va, vb = vals[i - i0], vals[i + 1 - i0]
-                        return va + (vb - va) * (t - ta) / (tb - ta) if tb > ta else va
-
-                    out[info.name] = at(t1, i1 - 1) - at(t0, i0)
+                    out[info.name] = _interp(times, vals, i0, i1 - 1, t1) - _interp(times, vals, i0, i0, t0)
         return out
 
     def session_energy(self) -> tuple[float, bool]:

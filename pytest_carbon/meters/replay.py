@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from ..attribution import Segment, build_segments
 from .base import ChannelInfo, MeterBase, MeterUnavailable
@@ -18,7 +19,7 @@ from .base import ChannelInfo, MeterBase, MeterUnavailable
 TIMELINE_SCHEMA = "pytest-carbon-timeline/1"
 
 
-def load_timeline(path: Path) -> dict:
+def load_timeline(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
