@@ -19,6 +19,7 @@ from . import intensity as intensity_mod
 from .attribution import Claim, attribute
 from .budget import Budget, BudgetError, Violation, for_phase, for_test, parse_value
 from .config import Settings
+from .projection import ProjectionSpec, project
 from .meters import MeterUnavailable, open_meters
 from .meters.base import CONSTANT
 from .report import json_report
@@ -38,7 +39,7 @@ class PhaseRecord:
 class TestRecord:
     """One measured test: a plain slotted class, created once per test on the hot path."""
 
-    __slots__ = ("nodeid", "location", "t0", "t1", "outcome", "phases", "verdict", "budget_failed", "pauses")
+    __slots__ = ("nodeid", "location", "t0", "t1", "outcome", "phases", "verdict", "budget_failed", "pauses", "projections")
 
     def __init__(self, nodeid: str, location: tuple[str, int | None, str], t0: int):
         self.nodeid = nodeid
@@ -50,6 +51,7 @@ class TestRecord:
         self.verdict: Any = None
         self.budget_failed = False
         self.pauses: list[tuple[int, int]] = []  # the plugin's own waits, not the test's
+        self.projections: list[ProjectionSpec] = []
 
     def spans(self) -> list[tuple[int, int]]:
         """The test's window less the plugin's pauses (a budget verdict's wait)."""
@@ -104,6 +106,18 @@ class CarbonFixture:
             rec.t1 = time.monotonic_ns()
             self._record.phases.append(rec)
 
+    def project(self, phase: str, count: int, label: str | None = None) -> None:
+        """Extrapolate a phase's measured per-item cost to ``count`` items (a full run).
+
+        E.g. ``carbon.project("train", 150_000, "150k training iterations")`` after a phase
+        ``train`` with ``items=`` steps. The report shows the projection as an extrapolation.
+        """
+        if not isinstance(phase, str) or not phase:
+            raise ValueError(f"carbon.project(phase=...) needs a phase name, got {phase!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+            raise ValueError(f"carbon.project({phase!r}, count=...) must be a positive whole number, got {count!r}")
+        self._record.projections.append(ProjectionSpec(phase, count, label or f"{count:,} {phase} items"))
+
     def energy_j(self) -> float | None:
         """This test's energy so far in joules, all channels (None where a gap hides it).
 
@@ -121,6 +135,9 @@ class InertFixture:
         yield None
 
     def energy_j(self) -> float | None:
+        return None
+
+    def project(self, phase: str, count: int, label: str | None = None) -> None:
         return None
 
 
@@ -391,6 +408,18 @@ class CarbonSession:
                     pw["item_budget"] = ib.as_dict() if ib else None
                     pw["violations"] = [v.as_dict() for v in violations if v.subject.startswith(mine)]
                 phases.append(pw)
+            projections = []
+            for spec in r.projections:
+                named = [(p, pw) for p, pw in zip(r.phases, phases) if p.name == spec.phase and p.items]
+                items = sum(p.items or 0 for p, _ in named)
+                energies = [pw["energy_j"]["total"] for _, pw in named]
+                energy = None if not named or None in energies else sum(energies)
+                proj = project(spec, energy, items, factor)
+                if not named:
+                    proj["note"] = f"no phase {spec.phase!r} with items= in this test, so nothing to extrapolate"
+                elif energy is None:
+                    proj["note"] = "a meter gap makes the phase's energy unknown"
+                projections.append(proj)
             entry = {
                 "nodeid": r.nodeid,
                 "file": r.location[0],
@@ -398,6 +427,7 @@ class CarbonSession:
                 "outcome": r.outcome,
                 **w,
                 "phases": phases,
+                "projections": projections,
             }
             if use_budgets:
                 b = self.test_budgets.get(r.nodeid)

@@ -383,3 +383,40 @@ def test_xdist_says_it_does_not_measure_workers_yet(pytester):
     result = pytester.runpytest_subprocess("-n", "2", "--carbon", "--carbon-meter", "constant:cpu=1W")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["carbon: tests ran in pytest-xdist workers, which pytest-carbon does not measure yet*"])
+
+
+def test_projections_extrapolate_per_item_cost(pytester, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    pytester.makepyfile(
+        """
+        import time
+        def test_ldm(carbon):
+            with carbon.phase("train", items=4):
+                time.sleep(0.2)
+            with carbon.phase("sample", items=2):
+                time.sleep(0.1)
+            carbon.project("train", 150_000, "150k training iterations")
+            carbon.project("sample", 10_000, "10k images")
+            carbon.project("missing", 5)
+        """
+    )
+    result, report = run(pytester, "--carbon-meter", "constant:cpu=3600W", "--carbon-intensity", "1000")
+    result.assert_outcomes(passed=1)
+    train, sample, missing = report["tests"][0]["projections"]
+    phase = report["tests"][0]["phases"][0]
+    assert train["energy_j_per_item"] == pytest.approx(phase["energy_j"]["total"] / 4)
+    assert train["energy_j"] == pytest.approx(phase["energy_j"]["total"] / 4 * 150_000)
+    assert train["co2_g"] == pytest.approx(train["energy_j"] / 3.6e6 * 1000)
+    assert train["car_km"] == pytest.approx(train["co2_g"] / 107.5)
+    assert (train["factor"], sample["factor"], train["extrapolated"]) == (37_500, 5_000, True)
+    assert missing["energy_j"] is None and "no phase 'missing'" in missing["note"]
+    result.stdout.fnmatch_lines(
+        ["Projections: measured cost per item x items in a full run (extrapolated, not measured)*", "*150k training iterations*kWh*", "*10k images*"]
+    )
+
+
+def test_bad_projection_arguments(pytester):
+    pytester.makepyfile("def test_x(carbon):\n    carbon.project('train', 0)\n")
+    result = pytester.runpytest("--carbon-meter", "constant:cpu=1W")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*carbon.project('train', count=...) must be a positive whole number, got 0*"])

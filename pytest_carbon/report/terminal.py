@@ -89,6 +89,37 @@ def _budget_lines(report: dict[str, Any], console: Any) -> None:
             console.print(Text(f"Session budget: {use[0]:.0%} used ({use[1].lstrip('-')} to spare)", style="green"))
 
 
+def _projections(report: dict[str, Any], console: Any, prefix: str) -> None:
+    from rich.table import Table
+
+    rows = [(t, p) for t in report["tests"] for p in t.get("projections", [])]
+    if not rows:
+        return
+    table = Table(
+        title="Projections: measured cost per item x items in a full run (extrapolated, not measured)",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("test", overflow="fold", ratio=1, min_width=12)
+    table.add_column("full run", overflow="fold")
+    table.add_column("per item", justify="right", no_wrap=True)
+    table.add_column("energy", justify="right", no_wrap=True)
+    table.add_column("CO2eq", justify="right", no_wrap=True)
+    table.add_column("car km", justify="right", no_wrap=True)
+    for t, p in rows:
+        name = t["nodeid"][len(prefix) :] if prefix and t["nodeid"].startswith(prefix) else t["nodeid"]
+        table.add_row(
+            name,
+            p["label"],
+            format_energy(p["energy_j_per_item"]),
+            format_energy(p["energy_j"]),
+            format_co2(p["co2_g"]),
+            "?" if p["car_km"] is None else f"{p['car_km']:.3g}",
+        )
+    console.print(table)
+
+
 def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
     """Print the summary of ``report`` on a rich console."""
     from rich.table import Table
@@ -97,6 +128,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
     run, totals = report["run"], report["totals"]
     tests = sorted(report["tests"], key=_co2_key, reverse=True)
     shown = tests[:top] if top else []
+    prefix = ""
     if shown:
         title = f"Carbon: top {len(shown)} of {len(tests)} measured tests by CO2eq"
         if len(shown) == len(tests):
@@ -144,6 +176,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
         console.print(table)
     elif not tests:
         console.print("Carbon: no test was measured")
+    _projections(report, console, prefix if shown else "")
     e = totals["energy_j"]["total"]
     console.print(
         f"Total: {format_energy(e)} measured over {format_duration(run['duration_s'])}:"
