@@ -39,7 +39,7 @@ class PhaseRecord:
 class TestRecord:
     """One measured test: a plain slotted class, created once per test on the hot path."""
 
-    __slots__ = ("nodeid", "location", "t0", "t1", "outcome", "phases", "verdict", "budget_failed", "pauses", "projections")
+    __slots__ = ("nodeid", "location", "t0", "t1", "outcome", "phases", "verdict", "budget_failed", "pauses", "projections", "info")
 
     def __init__(self, nodeid: str, location: tuple[str, int | None, str], t0: int):
         self.nodeid = nodeid
@@ -52,6 +52,7 @@ class TestRecord:
         self.budget_failed = False
         self.pauses: list[tuple[int, int]] = []  # the plugin's own waits, not the test's
         self.projections: list[ProjectionSpec] = []
+        self.info: dict[str, Any] = {}
 
     def spans(self) -> list[tuple[int, int]]:
         """The test's window less the plugin's pauses (a budget verdict's wait)."""
@@ -118,6 +119,20 @@ class CarbonFixture:
             raise ValueError(f"carbon.project({phase!r}, count=...) must be a positive whole number, got {count!r}")
         self._record.projections.append(ProjectionSpec(phase, count, label or f"{count:,} {phase} items"))
 
+    def info(self, **values: Any) -> None:
+        """Facts about the run to keep in the report with this test (threads, sizes, seeds).
+
+        Values must be JSON-serialisable: str, int, float, bool, None, lists and dicts of them.
+        """
+        import json
+
+        for key, value in values.items():
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"carbon.info({key}=...): {value!r} cannot go into the JSON report ({e})") from None
+        self._record.info.update(values)
+
     def energy_j(self) -> float | None:
         """This test's energy so far in joules, all channels (None where a gap hides it).
 
@@ -138,6 +153,9 @@ class InertFixture:
         return None
 
     def project(self, phase: str, count: int, label: str | None = None) -> None:
+        return None
+
+    def info(self, **values: Any) -> None:
         return None
 
 
@@ -428,6 +446,7 @@ class CarbonSession:
                 **w,
                 "phases": phases,
                 "projections": projections,
+                "info": r.info,
             }
             if use_budgets:
                 b = self.test_budgets.get(r.nodeid)

@@ -420,3 +420,20 @@ def test_bad_projection_arguments(pytester):
     result = pytester.runpytest("--carbon-meter", "constant:cpu=1W")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*carbon.project('train', count=...) must be a positive whole number, got 0*"])
+
+
+def test_info_goes_into_the_report(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+        def test_x(carbon):
+            carbon.info(threads=2, preset="tiny", shape=[32, 32])
+        def test_bad(carbon):
+            carbon.info(model=object())
+        """
+    )
+    result, report = run(pytester, "--carbon-meter", "constant:cpu=1W")
+    result.assert_outcomes(passed=1, failed=1)
+    by = {t["nodeid"].split("::")[1]: t for t in report["tests"]}
+    assert by["test_x"]["info"] == {"threads": 2, "preset": "tiny", "shape": [32, 32]}
+    result.stdout.fnmatch_lines(["*carbon.info(model=...): <object object at *> cannot go into the JSON report*"])
