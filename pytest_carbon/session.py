@@ -107,6 +107,24 @@ class CarbonFixture:
             rec.t1 = time.monotonic_ns()
             self._record.phases.append(rec)
 
+    def add_phase(self, name: str, start_ns: int, end_ns: int, items: int | None = None) -> None:
+        """A phase timed elsewhere: by other processes on this machine, on ``time.monotonic_ns()``.
+
+        For work in subprocesses (torch.distributed workers) whose own loop is the part to
+        measure: they report their start and end, the test adds them here. The span must
+        lie inside this test, which has begun and not yet ended.
+        """
+        __tracebackhide__ = True
+        now = time.monotonic_ns()
+        if not (isinstance(start_ns, int) and isinstance(end_ns, int)) or not self._record.t0 <= start_ns <= end_ns <= now:
+            raise ValueError(
+                f"carbon.add_phase({name!r}, {start_ns!r}, {end_ns!r}): the span must be time.monotonic_ns()"
+                " values inside this test, start before end"
+            )
+        if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items <= 0):
+            raise ValueError(f"carbon.add_phase({name!r}, items=...) must be a positive whole number, got {items!r}")
+        self._record.phases.append(PhaseRecord(name, start_ns, end_ns, items=items))
+
     def project(self, phase: str, count: int, label: str | None = None) -> None:
         """Extrapolate a phase's measured per-item cost to ``count`` items (a full run).
 
@@ -156,6 +174,9 @@ class InertFixture:
         return None
 
     def info(self, **values: Any) -> None:
+        return None
+
+    def add_phase(self, name: str, start_ns: int, end_ns: int, items: int | None = None) -> None:
         return None
 
 

@@ -437,3 +437,43 @@ def test_info_goes_into_the_report(pytester):
     by = {t["nodeid"].split("::")[1]: t for t in report["tests"]}
     assert by["test_x"]["info"] == {"threads": 2, "preset": "tiny", "shape": [32, 32]}
     result.stdout.fnmatch_lines(["*carbon.info(model=...): <object object at *> cannot go into the JSON report*"])
+
+
+def test_add_phase_timed_in_another_process(pytester):
+    pytester.makepyfile(
+        """
+        import subprocess, sys, time
+        CODE = "import time; a = time.monotonic_ns(); time.sleep(0.2); print(a, time.monotonic_ns())"
+        def test_x(carbon):
+            out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True)
+            start, end = map(int, out.stdout.split())
+            carbon.add_phase("child", start, end, items=2)
+        def test_outside(carbon):
+            carbon.add_phase("bad", 1, 2)
+        """
+    )
+    result, report = run(pytester, "--carbon-meter", "constant:cpu=100W")
+    result.assert_outcomes(passed=1, failed=1)
+    (child,) = next(t for t in report["tests"] if t["nodeid"].endswith("test_x"))["phases"]
+    assert child["duration_s"] == pytest.approx(0.2, abs=0.05)
+    assert child["energy_j"]["cpu"] == pytest.approx(100 * child["duration_s"], rel=1e-6)
+    result.stdout.fnmatch_lines(["*carbon.add_phase('bad', 1, 2): the span must be time.monotonic_ns() values inside this test*"])
+
+
+def test_node_ids_with_brackets_are_shown_verbatim(pytester, monkeypatch):
+    """Parametrize ids look like rich markup ([red], [tiny-2d]); they must print as written."""
+    monkeypatch.setenv("COLUMNS", "200")
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.parametrize("x", ["red", "tiny-2d", "/bold"])
+        def test_p(carbon, x):
+            with carbon.phase("[b]phase[/b]"):
+                pass
+            carbon.project("[b]phase[/b]", 10, "[i]label[/i]")
+        """
+    )
+    result, _ = run(pytester, "--carbon-meter", "constant:cpu=1W")
+    out = result.stdout.str()
+    for text in ("test_p[red]", "test_p[tiny-2d]", "test_p[/bold]", "- [b]phase[/b]", "[i]label[/i]"):
+        assert text in out, text

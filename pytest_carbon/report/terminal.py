@@ -91,6 +91,7 @@ def _budget_lines(report: dict[str, Any], console: Any) -> None:
 
 def _projections(report: dict[str, Any], console: Any, prefix: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     rows = [(t, p) for t in report["tests"] for p in t.get("projections", [])]
     if not rows:
@@ -110,8 +111,8 @@ def _projections(report: dict[str, Any], console: Any, prefix: str) -> None:
     for t, p in rows:
         name = t["nodeid"][len(prefix) :] if prefix and t["nodeid"].startswith(prefix) else t["nodeid"]
         table.add_row(
-            name,
-            p["label"],
+            Text(name),
+            Text(p["label"]),
             format_energy(p["energy_j_per_item"]),
             format_energy(p["energy_j"]),
             format_co2(p["co2_g"]),
@@ -155,7 +156,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 bad = t["outcome"] in ("failed", "error")
                 flags.append(t["outcome"] + " ", style="red" if bad else "yellow")
             flags.append(_flags(t))
-            cells = [t["nodeid"][len(prefix) :], format_duration(t["duration_s"]), _g(t["energy_j"]["total"], 3600.0), _g(t["co2_g"])]
+            cells = [Text(t["nodeid"][len(prefix) :]), format_duration(t["duration_s"]), _g(t["energy_j"]["total"], 3600.0), _g(t["co2_g"])]
             if with_budget:
                 judged = t.get("budget_judged") or {}
                 cells.append(_use(t.get("budget"), judged.get("co2_g", t["co2_g"]), judged.get("energy_j", t["energy_j"]["total"])))
@@ -175,10 +176,10 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 table.add_row(*cells, _flags(p), style="dim")
         console.print(table)
     elif not tests:
-        console.print("Carbon: no test was measured")
+        console.print(Text("Carbon: no test was measured"))
     _projections(report, console, prefix if shown else "")
     e = totals["energy_j"]["total"]
-    console.print(
+    console.print(Text(
         f"Total: {format_energy(e)} measured over {format_duration(run['duration_s'])}:"
         f" {format_energy(totals['attributed_j'])} in tests,"
         f" {format_energy(totals['unattributed_j'])} outside tests (collection, idle, wider fixtures)"
@@ -187,14 +188,14 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
             if totals.get("incomplete_j")
             else ""
         )
-    )
+    ))
     est = " (estimated)" if totals.get("estimated") else ""
-    console.print(
+    console.print(Text(
         f"CO2eq: {format_co2(totals['co2_g'])}{est}, as much as driving {totals['car_km']:.3g} km"
         " in an average new EU car (107.5 g/km)"
-    )
+    ))
     i = run["intensity"]
-    console.print(f"Intensity: {i['g_per_kwh']:.4g} g/kWh x PUE {run['pue']:g}, {i['source']}")
+    console.print(Text(f"Intensity: {i['g_per_kwh']:.4g} g/kWh x PUE {run['pue']:g}, {i['source']}"))
     if i.get("warning"):
         console.print(Text(f"Warning: {i['warning']}", style="yellow"))
     for m in run["meters"]:

@@ -1,0 +1,134 @@
+"""The workloads suite: data, presets, and a smoke run of the tiny preset under the plugin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("monai")
+
+from pytest_carbon.projection import ProjectionSpec, project  # noqa: E402
+from workloads.data import from_folder, synthetic  # noqa: E402
+from workloads.presets import PRESETS, parameter_counts, variants  # noqa: E402
+
+WORKLOADS = Path(__file__).resolve().parent.parent / "workloads"
+
+
+@pytest.mark.parametrize("shape", [(32, 32), (16, 16, 16), (24, 20)])
+def test_synthetic_images_are_deterministic_with_the_right_shape(shape):
+    a = synthetic(shape, batch=3, seed=7)
+    b = synthetic(shape, batch=3, seed=7)
+    assert a.shape == (3, 1, *shape)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, synthetic(shape, batch=3, seed=8))
+    assert float(a.min()) >= 0.0 and float(a.max()) <= 1.0
+    assert not torch.equal(a[0], a[1])  # each image of a batch differs
+
+
+def test_synthetic_images_are_smooth_bodies_not_noise():
+    x = synthetic((64, 64), batch=2, seed=0)[0, 0]
+    corner, centre = x[:4, :4].mean(), x[28:36, 28:36].mean()
+    assert corner < 0.05 < centre  # a body on an empty background
+    neighbour = (x[1:, :] - x[:-1, :]).abs().mean()
+    assert neighbour < 0.2 * x.std()  # smooth: neighbours close, unlike noise
+
+
+def test_folder_loader_reads_png_and_nifti(tmp_path):
+    import nibabel as nib
+    import numpy as np
+    from PIL import Image
+
+    for i in range(2):
+        Image.fromarray((np.random.default_rng(i).random((40, 50)) * 255).astype("uint8")).save(tmp_path / f"img{i}.png")
+    x = from_folder(tmp_path, (32, 32), batch=3, index=0)
+    assert x.shape == (3, 1, 32, 32) and float(x.min()) >= 0 and float(x.max()) <= 1
+    assert torch.equal(x[0], x[2])  # two files, cycled
+    vol = tmp_path / "vols"
+    vol.mkdir()
+    nib.save(nib.Nifti1Image(np.random.default_rng(0).random((20, 24, 18)).astype("float32"), np.eye(4)), str(vol / "v.nii.gz"))
+    assert from_folder(vol, (16, 16, 16), batch=1, index=0).shape == (1, 1, 16, 16, 16)
+    assert from_folder(vol, (16, 16), batch=1, index=0).shape == (1, 1, 16, 16)  # middle slice
+
+
+def test_folder_loader_errors(tmp_path):
+    with pytest.raises(ValueError, match="no .nii, .nii.gz or .png files"):
+        from_folder(tmp_path, (8, 8), 1, 0)
+
+
+@pytest.mark.parametrize(
+    "preset, dims, ae_m, unet_m",
+    [("tutorial-2d", 2, 8.1, 64.1), ("tutorial-3d", 3, 2.3, 3.0)],
+)
+def test_tutorial_presets_match_monai_tutorial_sizes(preset, dims, ae_m, unet_m):
+    ae, unet = parameter_counts(PRESETS[preset][dims])
+    assert ae / 1e6 == pytest.approx(ae_m, rel=0.02)
+    assert unet / 1e6 == pytest.approx(unet_m, rel=0.02)
+
+
+def test_brain_preset_autoencoder_matches_the_bundle():
+    v = PRESETS["brain-3d"][3]
+    ae, unet = parameter_counts(v)
+    assert ae / 1e6 == pytest.approx(13.8, rel=0.02)
+    assert v.latent_size == (20, 28, 20)
+    assert unet / 1e6 == pytest.approx(441.4, rel=0.01)  # unconditional; see the README
+
+
+def test_unknown_preset():
+    with pytest.raises(ValueError, match="unknown workload preset 'huge'; known: tiny, tutorial-2d, tutorial-3d, brain-3d"):
+        variants(["huge"])
+
+
+def test_projection_arithmetic():
+    spec = ProjectionSpec("train", 150_000, "150k")
+    p = project(spec, energy_j=20.0, items=4, g_per_j=400 / 3.6e6)
+    assert p["energy_j_per_item"] == 5.0
+    assert p["energy_j"] == 750_000.0
+    assert p["co2_g"] == pytest.approx(750_000 / 3.6e6 * 400)
+    assert p["car_km"] == pytest.approx(p["co2_g"] / 107.5)
+    assert p["factor"] == 37_500 and p["extrapolated"] is True
+    unknown = project(spec, energy_j=None, items=4, g_per_j=1.0)
+    assert unknown["energy_j"] is None and unknown["co2_g"] is None and unknown["car_km"] is None
+
+
+def test_markers_select_phases(pytester):
+    result = pytester.runpytest_subprocess(str(WORKLOADS), "--co", "-q", "-m", "sample", "-p", "no:randomly")
+    assert result.ret == 0
+    ids = [line for line in result.outlines if "::" in line]
+    assert len(ids) == 4 and all("test_sample[" in i for i in ids)
+    result = pytester.runpytest_subprocess(str(WORKLOADS), "--co", "-q", "-m", "train and not ddp")
+    ids = [line for line in result.outlines if "::" in line]
+    assert sorted({i.split("[")[0].split("::")[1] for i in ids}) == ["test_train_autoencoder", "test_train_diffusion"]
+
+
+def test_tiny_suite_smoke_run_under_the_plugin(pytester, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    out = pytester.path / "workloads.json"
+    result = pytester.runpytest_subprocess(
+        str(WORKLOADS), "--workload-steps", "2", "--workload-images", "500", "--carbon-json", str(out), "--carbon-interval", "0.05"
+    )
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["workloads: torch *", "  tiny-2d: 32x32 images, latent 3x16x16, autoencoder *M + UNet *M parameters*", "*Projections: *extrapolated, not measured*"]
+    )
+    report = json.loads(out.read_text())
+    tests = {t["nodeid"]: t for t in report["tests"]}
+    assert len(tests) == 9
+    sample = tests["test_ldm.py::test_sample[tiny-2d-ddim20]"]
+    (phase,) = sample["phases"]
+    assert (phase["name"], phase["items"]) == ("sample", 2)
+    assert phase["energy_j_per_item"] == pytest.approx(phase["energy_j"]["total"] / 2)
+    (proj,) = sample["projections"]
+    assert proj["count"] == 500 and proj["label"] == "500 images (DDIM, 2 steps)"
+    assert proj["energy_j"] == pytest.approx(phase["energy_j_per_item"] * 500)
+    train = tests["test_ldm.py::test_train_diffusion[tiny-3d]"]
+    assert train["phases"][0]["name"] == "train" and train["phases"][0]["items"] == 2
+    assert train["info"]["threads"] >= 1 and train["info"]["dims"] == 3
+    assert train["projections"][0]["count"] == 150_000
+    ddp = tests["test_ldm.py::test_train_diffusion_ddp[tiny-2d]"]
+    assert ddp["outcome"] == "passed"
+    assert [p["name"] for p in ddp["phases"]] == ["spawn_and_train", "train"]
+    assert ddp["info"]["world_size"] == 2 and ddp["info"]["backend"] == "gloo"
+    assert ddp["budget"]["key"] == "test_ldm.py::*tiny*"

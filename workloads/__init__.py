@@ -1,0 +1,1 @@
+"""The latent diffusion benchmark suite that pytest-carbon measures (run: pytest workloads)."""

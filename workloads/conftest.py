@@ -1,0 +1,136 @@
+"""Options, parametrisation and header of the LDM benchmark suite."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+# Deterministic cuBLAS needs this before CUDA starts (torch.use_deterministic_algorithms).
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("workloads", "LDM benchmark suite")
+    g.addoption("--workload-preset", action="append", default=None, metavar="NAME",
+                help="preset to run: tiny (default), tutorial-2d, tutorial-3d, brain-3d; repeatable")  # fmt: skip
+    g.addoption("--workload-device", default="auto", choices=["auto", "cpu", "cuda"],
+                help="device for the models (auto: cuda when available)")  # fmt: skip
+    g.addoption("--workload-steps", type=int, default=None, metavar="N",
+                help="cap every training and denoising step count at N, for smoke runs")  # fmt: skip
+    g.addoption("--workload-data", default=None, metavar="FOLDER",
+                help="train on the NIfTI/PNG files in FOLDER instead of synthetic images")  # fmt: skip
+    g.addoption("--workload-train-iters", type=int, default=150_000, metavar="N",
+                help="training iterations of a full run, for projections (default 150,000)")  # fmt: skip
+    g.addoption("--workload-images", type=int, default=10_000, metavar="N",
+                help="generated images of a full run, for projections (default 10,000)")  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "train: training benchmarks (autoencoder, diffusion, DDP)")
+    config.addinivalue_line("markers", "sample: generation benchmarks (DDPM, DDIM)")
+    config.addinivalue_line("markers", "ddp: distributed training under torch.distributed")
+
+
+@dataclass(frozen=True)
+class Settings:
+    presets: tuple[str, ...]
+    device: str
+    steps_cap: int | None
+    data: str | None
+    train_iters: int
+    images: int
+    seed: int = 0
+
+    def steps(self, n: int) -> int:
+        return min(n, self.steps_cap) if self.steps_cap else n
+
+    def batches(self, v: object, device: str) -> Callable[[int], object]:
+        from .data import from_folder, synthetic
+
+        shape, batch = v.image_size, v.batch  # type: ignore[attr-defined]
+        if self.data:
+            return lambda i: from_folder(self.data, shape, batch, i, device)
+        return lambda i: synthetic(shape, batch, self.seed * 100_000 + i, device)
+
+
+def _settings(config: pytest.Config) -> Settings:
+    from .presets import PRESETS
+
+    presets = tuple(config.getoption("workload_preset") or ["tiny"])
+    for p in presets:
+        if p not in PRESETS:
+            raise pytest.UsageError(f"--workload-preset {p}: unknown preset; known: {', '.join(PRESETS)}")
+    cap = config.getoption("workload_steps")
+    if cap is not None and cap < 1:
+        raise pytest.UsageError(f"--workload-steps {cap}: must be 1 or more")
+    data = config.getoption("workload_data")
+    if data and not Path(data).is_dir():
+        raise pytest.UsageError(f"--workload-data {data}: not a folder")
+    for opt in ("workload_train_iters", "workload_images"):
+        if config.getoption(opt) < 1:
+            raise pytest.UsageError(f"--{opt.replace('_', '-')}: must be 1 or more")
+    device = config.getoption("workload_device")
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise pytest.UsageError("--workload-device cuda: torch sees no CUDA GPU here; use cpu or auto")
+    return Settings(presets, device, cap, data, config.getoption("workload_train_iters"), config.getoption("workload_images"))
+
+
+@pytest.fixture(scope="session")
+def cfg(request: pytest.FixtureRequest) -> Settings:
+    import torch
+
+    s = _settings(request.config)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    return s
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    from .presets import variants
+
+    chosen = variants(list(_settings_presets(metafunc.config)))
+    if "variant" in metafunc.fixturenames and "sampler" in metafunc.fixturenames:
+        cases = [(v, s) for v in chosen for s in v.samplers]
+        metafunc.parametrize(("variant", "sampler"), cases, ids=[f"{v.id}-{k}{n}" for v, (k, n) in cases])
+    elif "variant" in metafunc.fixturenames:
+        only = getattr(metafunc.function, "variants_filter", None)
+        vs = [v for v in chosen if only is None or only(v)]
+        metafunc.parametrize("variant", vs, ids=[v.id for v in vs])
+
+
+def _settings_presets(config: pytest.Config) -> list[str]:
+    return config.getoption("workload_preset") or ["tiny"]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    import torch
+
+    from .presets import parameter_counts, variants
+
+    try:
+        chosen = variants(_settings_presets(config))
+    except ValueError as e:
+        return [f"workloads: {e}"]
+    device = config.getoption("workload_device")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    lines = [f"workloads: torch {torch.__version__}, {torch.get_num_threads()} CPU threads, device {device}"]
+    for v in chosen:
+        ae, unet = parameter_counts(v)
+        size = "x".join(map(str, v.image_size))
+        latent = "x".join(map(str, (v.latent_channels, *v.latent_size)))
+        lines.append(
+            f"  {v.id}: {size} images, latent {latent}, autoencoder {ae / 1e6:.2f}M + UNet {unet / 1e6:.2f}M"
+            f" parameters, batch {v.batch}; {v.stands_for}"
+        )
+    return lines

@@ -1,0 +1,123 @@
+"""The latent diffusion model of a preset: MONAI's networks, schedulers and inferer, and the
+steps the benchmarks time: autoencoder training, diffusion training, sampling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from .presets import Variant
+
+
+@dataclass
+class LDM:
+    variant: Variant
+    device: torch.device
+    autoencoder: Any
+    unet: Any
+    scale_factor: float = 1.0
+
+    @property
+    def latent_shape(self) -> tuple[int, ...]:
+        return (self.variant.latent_channels, *self.variant.latent_size)
+
+
+def build(v: Variant, device: str | torch.device, seed: int = 0) -> LDM:
+    from monai.networks.nets import AutoencoderKL, DiffusionModelUNet
+
+    torch.manual_seed(seed)
+    dev = torch.device(device)
+    ae = AutoencoderKL(**v.autoencoder_kwargs()).to(dev)
+    unet = DiffusionModelUNet(**v.unet_kwargs()).to(dev)
+    return LDM(v, dev, ae, unet)
+
+
+def scheduler(kind: str, steps: int) -> Any:
+    """A DDPM or DDIM scheduler set to ``steps`` denoising steps (of 1000 training steps)."""
+    from monai.networks.schedulers import DDIMScheduler, DDPMScheduler
+
+    if kind == "ddpm":
+        s = DDPMScheduler(num_train_timesteps=1000, schedule="scaled_linear_beta", beta_start=0.0015, beta_end=0.0195)
+    elif kind == "ddim":
+        s = DDIMScheduler(num_train_timesteps=1000, schedule="scaled_linear_beta", beta_start=0.0015, beta_end=0.0195, clip_sample=False)
+    else:
+        raise ValueError(f"unknown sampler {kind!r}: ddpm or ddim")
+    s.set_timesteps(num_inference_steps=steps)
+    return s
+
+
+def train_autoencoder(m: LDM, batches: Callable[[int], torch.Tensor], steps: int) -> float:
+    """``steps`` optimisation steps of the autoencoder (L1 + KL); returns the last loss."""
+    opt = torch.optim.Adam(m.autoencoder.parameters(), lr=1e-4)
+    m.autoencoder.train()
+    loss = torch.zeros(())
+    for i in range(steps):
+        x = batches(i)
+        recon, mu, sigma = m.autoencoder(x)
+        kl = 0.5 * torch.sum(mu.pow(2) + sigma.pow(2) - torch.log(sigma.pow(2)) - 1, dim=list(range(1, mu.dim())))
+        loss = F.l1_loss(recon, x) + 1e-6 * kl.mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    _sync(m.device)
+    return float(loss.detach())
+
+
+def set_scale_factor(m: LDM, x: torch.Tensor) -> None:
+    """1 / std of the latents, as MONAI's tutorials do, so the diffusion sees unit variance."""
+    with torch.no_grad():
+        z = m.autoencoder.encode_stage_2_inputs(x)
+    std = float(z.flatten().std())
+    m.scale_factor = 1.0 / std if std > 0 else 1.0
+
+
+def _inferer(m: LDM, sched: Any) -> Any:
+    from monai.inferers import LatentDiffusionInferer
+
+    return LatentDiffusionInferer(sched, scale_factor=m.scale_factor)
+
+
+def train_diffusion(m: LDM, batches: Callable[[int], torch.Tensor], steps: int, unet: Any = None) -> float:
+    """``steps`` optimisation steps of the diffusion UNet on the autoencoder's latents."""
+    unet = unet if unet is not None else m.unet
+    sched = scheduler("ddpm", 1000)
+    inferer = _inferer(m, sched)
+    opt = torch.optim.Adam(unet.parameters(), lr=1e-4)
+    m.autoencoder.eval()
+    unet.train()
+    loss = torch.zeros(())
+    for i in range(steps):
+        x = batches(i)
+        noise = torch.randn((x.shape[0], *m.latent_shape), device=m.device)
+        t = torch.randint(0, sched.num_train_timesteps, (x.shape[0],), device=m.device).long()
+        pred = inferer(inputs=x, autoencoder_model=m.autoencoder, diffusion_model=unet, noise=noise, timesteps=t)
+        loss = F.mse_loss(pred.float(), noise.float())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    _sync(m.device)
+    return float(loss.detach())
+
+
+def sample(m: LDM, kind: str, steps: int, images: int) -> torch.Tensor:
+    """Generate ``images`` images with ``kind`` (ddpm|ddim) in ``steps`` denoising steps."""
+    sched = scheduler(kind, steps)
+    inferer = _inferer(m, sched)
+    m.autoencoder.eval()
+    m.unet.eval()
+    noise = torch.randn((images, *m.latent_shape), device=m.device)
+    with torch.no_grad():
+        out = inferer.sample(input_noise=noise, autoencoder_model=m.autoencoder, diffusion_model=m.unet, scheduler=sched, verbose=False)
+    _sync(m.device)
+    assert isinstance(out, torch.Tensor)
+    return out
+
+
+def _sync(device: torch.device) -> None:
+    # Timestamps must bracket the GPU's work, not only its launch.
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

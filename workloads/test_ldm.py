@@ -1,0 +1,93 @@
+"""LDM benchmarks: each test trains or samples one preset, inside a measured phase.
+
+Phases carry ``items`` (training steps, generated images) so the report shows energy and
+CO2 per step and per image, and each test projects its per-item cost to a full run (the
+study's 150,000 training iterations and 10,000 generated images by default).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from . import ddp
+from .ldm import build, sample, set_scale_factor, train_autoencoder, train_diffusion
+from .presets import Variant
+
+
+def _info(carbon: Any, v: Variant, device: str, **extra: Any) -> None:
+    carbon.info(
+        preset=v.preset,
+        dims=v.dims,
+        image_size=list(v.image_size),
+        batch=v.batch,
+        device=device,
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        deterministic=torch.are_deterministic_algorithms_enabled(),
+        **extra,
+    )
+
+
+@pytest.mark.train
+def test_train_autoencoder(carbon: Any, cfg: Any, variant: Variant) -> None:
+    m = build(variant, cfg.device, cfg.seed)
+    batches = cfg.batches(variant, cfg.device)
+    steps = cfg.steps(variant.ae_steps)
+    with carbon.phase("train_autoencoder", items=steps):
+        loss = train_autoencoder(m, batches, steps)
+    assert loss == loss, "the autoencoder loss is NaN"
+    carbon.project("train_autoencoder", cfg.train_iters, f"{cfg.train_iters:,} autoencoder iterations")
+    _info(carbon, variant, cfg.device, steps=steps)
+
+
+@pytest.mark.train
+def test_train_diffusion(carbon: Any, cfg: Any, variant: Variant) -> None:
+    m = build(variant, cfg.device, cfg.seed)
+    batches = cfg.batches(variant, cfg.device)
+    set_scale_factor(m, batches(0))
+    steps = cfg.steps(variant.diffusion_steps)
+    with carbon.phase("train", items=steps):
+        loss = train_diffusion(m, batches, steps)
+    assert loss == loss, "the diffusion loss is NaN"
+    carbon.project("train", cfg.train_iters, f"{cfg.train_iters:,} training iterations")
+    _info(carbon, variant, cfg.device, steps=steps, scale_factor=m.scale_factor)
+
+
+@pytest.mark.sample
+def test_sample(carbon: Any, cfg: Any, variant: Variant, sampler: tuple[str, int]) -> None:
+    kind, steps = sampler
+    steps = cfg.steps(steps)
+    m = build(variant, cfg.device, cfg.seed)
+    set_scale_factor(m, cfg.batches(variant, cfg.device)(0))
+    n = variant.sample_images
+    with carbon.phase("sample", items=n):
+        images = sample(m, kind, steps, n)
+    assert images.shape == (n, 1, *variant.image_size)
+    assert torch.isfinite(images).all()
+    carbon.project("sample", cfg.images, f"{cfg.images:,} images ({kind.upper()}, {steps} steps)")
+    _info(carbon, variant, cfg.device, sampler=kind, denoising_steps=steps)
+
+
+def _ddp_variants(v: Variant) -> bool:
+    return not (v.preset == "tiny" and v.dims == 3)  # one tiny DDP run keeps CI short
+
+
+@pytest.mark.train
+@pytest.mark.ddp
+def test_train_diffusion_ddp(carbon: Any, cfg: Any, variant: Variant, tmp_path: Any) -> None:
+    world = 2
+    why = ddp.available(cfg.device, world)
+    if why:
+        pytest.skip(why)
+    steps = cfg.steps(variant.diffusion_steps)
+    with carbon.phase("spawn_and_train"):  # with the processes' start-up (imports, init)
+        start, end = ddp.train(variant.preset, variant.dims, steps, cfg.device, tmp_path, world=world, seed=cfg.seed)
+    carbon.add_phase("train", start, end, items=steps)  # the training loop alone, timed in the workers
+    carbon.project("train", cfg.train_iters, f"{cfg.train_iters:,} training iterations on {world} processes")
+    _info(carbon, variant, cfg.device, steps=steps, world_size=world, backend="nccl" if cfg.device == "cuda" else "gloo")
+
+
+test_train_diffusion_ddp.variants_filter = _ddp_variants  # type: ignore[attr-defined]
