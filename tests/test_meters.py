@@ -296,3 +296,16 @@ def test_no_network_connection_during_a_full_run(pytester):
     assert "NETWORK EVENTS: []" in out.stdout
     assert "= carbon =" in out.stdout
     assert load_report(pytester.path / "r.json")["run"]["intensity"]["country"] == "DEU"
+
+
+def test_auto_next_to_a_named_meter_fills_only_the_rest(pytester, fake_nvml, monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    fake_nvml([300.0])
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest(*FAST, "--carbon", "--carbon-meter", "nvml+auto")
+    result.assert_outcomes(passed=1)
+    channels = [m["channel"] for m in load_report(pytester.path / "r.json")["run"]["meters"]]
+    assert channels == ["gpu:0", "cpu", "ram"]
+    result = pytester.runpytest(*FAST, "--carbon", "--carbon-meter", "constant:cpu=5W+auto")
+    methods = {m["channel"]: m["method"] for m in load_report(pytester.path / "r.json")["run"]["meters"]}
+    assert methods == {"cpu": "constant", "gpu:0": "counter", "ram": "estimated"}

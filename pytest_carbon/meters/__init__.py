@@ -28,17 +28,21 @@ class MeterSpec:
         return self.kind
 
 
-def _auto(interval_s: float) -> tuple[list[Meter], list[str]]:
-    """Best meters this machine has, quietly skipping what it lacks; notes say what was skipped."""
+def _auto(interval_s: float, named: list[Meter]) -> tuple[list[Meter], list[str]]:
+    """Best meters this machine has for the channels ``named`` meters leave uncovered,
+    quietly skipping what it lacks; notes say what was skipped."""
     meters: list[Meter] = []
     notes: list[str] = []
+    taken = {m.name for m in named}
     for m in (NvmlMeter(), RaplMeter()):
+        if m.name in taken:
+            continue
         try:
             m.open()
             meters.append(m)
         except MeterUnavailable as e:
             notes.append(f"{m.name}: {e.cause}")
-    have = {c.name for m in meters for c in m.channels}
+    have = {c.name for m in [*named, *meters] for c in m.channels}
     want = tuple(ch for ch in ("cpu", "ram") if ch not in have and not (ch == "ram" and "dram" in have))
     if want:
         est = EstimateMeter(want, interval_s)
@@ -57,9 +61,10 @@ def open_meters(specs: list[MeterSpec], interval_s: float) -> tuple[list[Meter],
     meters: list[Meter] = []
     notes: list[str] = []
     try:
-        for spec in specs:
+        # Named meters first, so that auto fills in only what they leave uncovered.
+        for spec in sorted(specs, key=lambda s: s.kind == "auto"):
             if spec.kind == "auto":
-                got, why = _auto(interval_s)
+                got, why = _auto(interval_s, meters)
                 meters.extend(got)
                 notes.extend(why)
                 continue
