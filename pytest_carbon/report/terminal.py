@@ -156,7 +156,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 bad = t["outcome"] in ("failed", "error")
                 flags.append(t["outcome"] + " ", style="red" if bad else "yellow")
             flags.append(_flags(t))
-            cells = [Text(t["nodeid"][len(prefix) :]), format_duration(t["duration_s"]), _g(t["energy_j"]["total"], 3600.0), _g(t["co2_g"])]
+            cells: list[Any] = [Text(t["nodeid"][len(prefix) :]), format_duration(t["duration_s"]), _g(t["energy_j"]["total"], 3600.0), _g(t["co2_g"])]
             if with_budget:
                 judged = t.get("budget_judged") or {}
                 cells.append(_use(t.get("budget"), judged.get("co2_g", t["co2_g"]), judged.get("energy_j", t["energy_j"]["total"])))

@@ -1,0 +1,140 @@
+"""Pure comparison of a report against a baseline report (e.g. main's).
+
+Energy (J) is compared, not CO2: two runners' grids may differ, and the same work should not
+look like a regression because it ran elsewhere. A test regresses when its energy grows by
+more than *both* the relative threshold and the absolute floor. A test missing from one
+side is new or removed, and a test whose energy is unknown on either side (a meter gap, an
+interrupted run) is listed as such, never compared as zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Change:
+    nodeid: str
+    base_j: float | None
+    head_j: float | None
+    base_co2_g: float | None
+    head_co2_g: float | None
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def delta_j(self) -> float | None:
+        if self.base_j is None or self.head_j is None:
+            return None
+        return self.head_j - self.base_j
+
+    @property
+    def ratio(self) -> float | None:
+        if self.base_j is None or self.head_j is None or self.base_j <= 0:
+            return None
+        return self.head_j / self.base_j - 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "nodeid": self.nodeid,
+            "base_j": self.base_j,
+            "head_j": self.head_j,
+            "delta_j": self.delta_j,
+            "change": self.ratio,
+            "base_co2_g": self.base_co2_g,
+            "head_co2_g": self.head_co2_g,
+        }
+
+
+@dataclass
+class Comparison:
+    max_regression: float
+    min_delta_j: float
+    regressions: list[Change] = field(default_factory=list)
+    improvements: list[Change] = field(default_factory=list)
+    unchanged: list[Change] = field(default_factory=list)
+    unknown: list[Change] = field(default_factory=list)
+    new: list[Change] = field(default_factory=list)
+    removed: list[Change] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    base_total_j: float = 0.0
+    head_total_j: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.regressions)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "max_regression": self.max_regression,
+            "min_delta_j": self.min_delta_j,
+            "regressions": [c.as_dict() for c in self.regressions],
+            "improvements": [c.as_dict() for c in self.improvements],
+            "unchanged": len(self.unchanged),
+            "unknown": [c.as_dict() for c in self.unknown],
+            "new": [c.nodeid for c in self.new],
+            "removed": [c.nodeid for c in self.removed],
+            "warnings": self.warnings,
+            "base_total_j": self.base_total_j,
+            "head_total_j": self.head_total_j,
+        }
+
+
+def _methods(report: dict[str, Any]) -> dict[str, str]:
+    return {m["channel"]: m["method"] for m in report.get("run", {}).get("meters", [])}
+
+
+def _hardware(report: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    hw = report.get("run", {}).get("hardware", {})
+    return str(hw.get("cpu")), tuple(hw.get("gpus") or ())
+
+
+def compare(base: dict[str, Any], head: dict[str, Any], max_regression: float = 0.10, min_delta_j: float = 50.0) -> Comparison:
+    """Compare ``head`` with ``base`` test by test (both reports as loaded dicts)."""
+    c = Comparison(max_regression, min_delta_j)
+    btests = {t["nodeid"]: t for t in base.get("tests", [])}
+    htests = {t["nodeid"]: t for t in head.get("tests", [])}
+    for nodeid, h in htests.items():
+        b = btests.get(nodeid)
+        ch = Change(
+            nodeid,
+            None if b is None else b["energy_j"].get("total"),
+            h["energy_j"].get("total"),
+            None if b is None else b.get("co2_g"),
+            h.get("co2_g"),
+            h.get("file"),
+            h.get("line"),
+        )
+        if b is None:
+            c.new.append(ch)
+        elif ch.delta_j is None:
+            c.unknown.append(ch)
+        elif ch.delta_j > min_delta_j and (ch.base_j == 0 or (ch.ratio or 0.0) > max_regression):
+            c.regressions.append(ch)
+        elif ch.delta_j < -min_delta_j and (ch.ratio or 0.0) < -max_regression:
+            c.improvements.append(ch)
+        else:
+            c.unchanged.append(ch)
+    for nodeid, b in btests.items():
+        if nodeid not in htests:
+            c.removed.append(Change(nodeid, b["energy_j"].get("total"), None, b.get("co2_g"), None, b.get("file"), b.get("line")))
+    c.regressions.sort(key=lambda x: -(x.delta_j or 0.0))
+    c.improvements.sort(key=lambda x: x.delta_j or 0.0)
+    c.base_total_j = sum(ch.base_j or 0.0 for ch in [*c.regressions, *c.improvements, *c.unchanged])
+    c.head_total_j = sum(ch.head_j or 0.0 for ch in [*c.regressions, *c.improvements, *c.unchanged])
+
+    bm, hm = _methods(base), _methods(head)
+    if bm != hm:
+        diff = ", ".join(
+            f"{ch}: {bm.get(ch, 'absent')} -> {hm.get(ch, 'absent')}" for ch in sorted(set(bm) | set(hm)) if bm.get(ch) != hm.get(ch)
+        )
+        c.warnings.append(f"the runs' meters differ ({diff}); the comparison is weak")
+    if _hardware(base) != _hardware(head):
+        (bc, bg), (hc, hg) = _hardware(base), _hardware(head)
+        c.warnings.append(
+            f"the runs' hardware differs (CPU {bc!r} -> {hc!r}, GPUs {list(bg)} -> {list(hg)}); the comparison is weak"
+        )
+    if base.get("run", {}).get("interrupted") or head.get("run", {}).get("interrupted"):
+        c.warnings.append("a run was interrupted: tests it did not reach are listed as missing, not compared")
+    return c
