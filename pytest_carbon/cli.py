@@ -26,6 +26,71 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fail(msg: str) -> int:
+    print(f"pytest-carbon: {msg}", file=sys.stderr)
+    return 4
+
+
+def _thresholds(args: argparse.Namespace) -> tuple[float, float] | str:
+    from .units import UnitError, parse_energy_j, parse_percent
+
+    try:
+        pct = parse_percent(args.max_regression)
+    except UnitError as e:
+        return f"--max-regression {args.max_regression}: {e} (e.g. 10%)"
+    try:
+        floor = parse_energy_j(args.min_delta)
+    except UnitError as e:
+        return f"--min-delta {args.min_delta}: {e} (e.g. 50J)"
+    return pct, floor
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare
+    from .report.github import comparison_markdown
+
+    th = _thresholds(args)
+    if isinstance(th, str):
+        return _fail(th)
+    try:
+        base, head = json_report.load(args.base), json_report.load(args.head)
+        c = compare(base, head, *th)
+    except json_report.ReportError as e:
+        return _fail(str(e))
+    except (KeyError, TypeError, AttributeError) as e:
+        return _fail(f"a report is damaged: field {e} is missing or has the wrong type")
+    if args.markdown:
+        print("\n".join(comparison_markdown(c)))
+    else:
+        from rich.console import Console
+
+        from .report.terminal import render_comparison
+
+        render_comparison(c, Console(highlight=False, emoji=False))
+    return 1 if c.failed else 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .merge import merge
+
+    try:
+        shards = [(str(p), json_report.load(p)) for p in args.reports]
+        merged = merge(shards)
+    except json_report.ReportError as e:
+        return _fail(str(e))
+    except (KeyError, TypeError, AttributeError) as e:
+        return _fail(f"a report is damaged: field {e} is missing or has the wrong type")
+    try:
+        json_report.write_atomic(Path(args.output), merged)
+    except OSError as e:
+        return _fail(f"{args.output}: cannot be written ({e})")
+    t = merged["totals"]
+    print(f"merged {len(shards)} reports, {t['tests']} tests, {t['energy_j']['total']:.6g} J, {t['co2_g']:.6g} g CO2eq -> {args.output}")
+    return 0
+
+
 def _top(v: str) -> int:
     try:
         n = int(v)
@@ -43,6 +108,17 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("report", help="a JSON report written with --carbon-json")
     show.add_argument("--top", type=_top, default=10, help="tests in the table (default 10)")
     show.set_defaults(func=_show)
+    cmp = sub.add_parser("compare", help="compare a report with a baseline; exit 1 on a regression")
+    cmp.add_argument("base", help="the baseline report (e.g. main's)")
+    cmp.add_argument("head", help="the report to judge")
+    cmp.add_argument("--markdown", action="store_true", help="print markdown (for a job summary or PR comment)")
+    cmp.add_argument("--max-regression", default="10%", help="relative growth allowed (default 10%%)")
+    cmp.add_argument("--min-delta", default="50J", help="absolute growth below which nothing regresses (default 50J)")
+    cmp.set_defaults(func=_compare)
+    mrg = sub.add_parser("merge", help="join shard reports into one")
+    mrg.add_argument("reports", nargs="+", help="reports to join")
+    mrg.add_argument("-o", "--output", required=True, help="the merged report to write")
+    mrg.set_defaults(func=_merge)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

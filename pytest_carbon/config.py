@@ -17,7 +17,7 @@ from typing import Any, Callable
 from . import intensity as intensity_mod
 from .budget import BudgetError, BudgetTable, parse_table
 from .meters import MeterSpec
-from .units import UnitError, parse_duration_s, parse_power_w
+from .units import UnitError, parse_duration_s, parse_energy_j, parse_percent, parse_power_w
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,6 +47,10 @@ class Settings:
     budgets: BudgetTable = field(default_factory=BudgetTable)
     budget_mode: str = "enforce"  # enforce | warn | off
     require_measured: bool = False
+    baseline: str | None = None
+    max_regression: float = 0.10
+    min_delta: float = 50.0  # J
+    github_comment: str | None = None
     source: str = ""  # the pyproject file read, if any
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
 
@@ -180,6 +184,10 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "record": ("--carbon-record", _path),
     "budget_mode": ("--carbon-budgets", _mode),
     "require_measured": ("--carbon-require-measured", _bool),
+    "baseline": ("--carbon-baseline", _path),
+    "max_regression": ("--carbon-max-regression", parse_percent),
+    "min_delta": ("--carbon-min-delta", parse_energy_j),
+    "github_comment": ("--carbon-github-comment", _path),
 }
 TABLES = {"budgets"}  # sub-tables, pyproject only
 _FIELD = {"json": "json_path", "meter": "meters", "interval": "interval_s"}

@@ -29,11 +29,16 @@ _HELP = {
     "record": "write the meters' timeline to PATH, replayable with --carbon-meter replay:PATH",
     "budget_mode": "enforce (default: over-budget tests fail), warn (report only) or off",
     "require_measured": "fail budgets judged on estimates (no energy counter) or unknown energy",
+    "baseline": "compare with this earlier report (e.g. main's); regressions fail the run",
+    "max_regression": "relative energy growth that counts as a regression (default 10%)",
+    "min_delta": "absolute energy growth below which nothing regresses (default 50 J)",
+    "github_comment": "write a PR comment body (markdown, with a hidden marker) to PATH",
 }
 _METAVAR = {
     "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "country": "ISO3", "region": "CODE",
     "cloud": "PROVIDER:REGION", "intensity": "G_PER_KWH", "pue": "X", "top": "N", "record": "PATH",
     "budget_mode": "enforce|warn|off",
+    "baseline": "PATH", "max_regression": "PERCENT", "min_delta": "ENERGY", "github_comment": "PATH",
 }  # fmt: skip
 
 

@@ -199,6 +199,13 @@ class CarbonSession:
         self.intensity = intensity_mod.resolve(
             intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region
         )
+        self.baseline: dict[str, Any] | None = None
+        self.comparison: Any = None
+        if settings.baseline:
+            try:
+                self.baseline = json_report.load(settings.baseline)
+            except json_report.ReportError as e:
+                raise pytest.UsageError(f"pytest-carbon: --carbon-baseline: {e}") from None
 
     # -- sampler ---------------------------------------------------------------------------
     @property
@@ -333,10 +340,46 @@ class CarbonSession:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         self.report = self.build_report(interrupted=interrupted)
         s = self.settings
+        if self.baseline is not None:
+            from .compare import compare
+
+            try:
+                self.comparison = compare(self.baseline, self.report, s.max_regression, s.min_delta)
+            except (KeyError, TypeError, AttributeError) as e:
+                self.messages.append(f"ERROR: the baseline {s.baseline} is damaged ({type(e).__name__}: {e}); not compared")
+            else:
+                self.report["comparison"] = self.comparison.as_dict()
+                if self.comparison.failed and session.exitstatus == pytest.ExitCode.OK:
+                    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self._github()
         if s.json_path:
             self._write(Path(s.json_path), self.report, "report")
         if s.record:
             self._write(Path(s.record), self.sampler.record(), "timeline")
+
+    def _github(self) -> None:
+        """Job summary and PR comment body; annotations go out with the terminal summary."""
+        import os
+
+        from .report import github
+
+        assert self.report is not None
+        top = self.settings.top or 10
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if os.environ.get("GITHUB_ACTIONS") == "true" and summary:
+            try:
+                with open(summary, "a", encoding="utf-8") as f:
+                    f.write(github.summary_markdown(self.report, self.comparison, top))
+            except OSError as e:
+                self.messages.append(f"ERROR: the job summary could not be written to {summary}: {e}")
+        if self.settings.github_comment:
+            path = Path(self.settings.github_comment)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(github.comment_markdown(self.report, self.comparison, top), encoding="utf-8")
+                self.messages.append(f"carbon PR comment written to {path}")
+            except OSError as e:
+                self.messages.append(f"ERROR: the PR comment could not be written to {path}: {e}")
 
     def _write(self, path: Path, doc: dict[str, Any], what: str) -> None:
         try:
@@ -358,9 +401,18 @@ class CarbonSession:
                     yellow=True,
                 )
             return
+        import os
+
         from .report import terminal
 
         terminal.write_summary(terminalreporter, self.report, top=self.settings.top, messages=self.messages)
+        if self.comparison is not None:
+            terminal.write_comparison(terminalreporter, self.comparison)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            from .report.github import annotation_lines
+
+            for line in annotation_lines(self.report, self.comparison):
+                terminalreporter.write_line(line)
 
     # -- results ---------------------------------------------------------------------------
     def energy_so_far(self, rec: TestRecord) -> float | None:

@@ -246,3 +246,57 @@ def write_summary(terminalreporter: Any, report: dict[str, Any], *, top: int, me
     terminalreporter.write(text)
     for m in messages:
         terminalreporter.write_line(m, red=m.startswith("ERROR"))
+
+
+def render_comparison(c: Any, console: Any) -> None:
+    """The baseline comparison as a table, with warnings and counts."""
+    from rich.table import Table
+    from rich.text import Text
+
+    for w in c.warnings:
+        console.print(Text(f"Warning: {w}", style="yellow"))
+    rows = [("regression", ch) for ch in c.regressions] + [("improvement", ch) for ch in c.improvements]
+    if rows:
+        table = Table(title="Compared with the baseline (energy)", title_justify="left", show_edge=False, pad_edge=False)
+        table.add_column("", no_wrap=True)
+        table.add_column("test", overflow="fold", ratio=1, min_width=12)
+        table.add_column("baseline", justify="right", no_wrap=True)
+        table.add_column("this run", justify="right", no_wrap=True)
+        table.add_column("change", justify="right", no_wrap=True)
+        for kind, ch in rows:
+            style = "red" if kind == "regression" else "green"
+            table.add_row(
+                Text(kind, style=style),
+                Text(ch.nodeid),
+                format_energy(ch.base_j),
+                format_energy(ch.head_j),
+                Text("n/a" if ch.ratio is None else f"{ch.ratio:+.0%}", style=style),
+            )
+        console.print(table)
+    for ch in c.regressions:
+        console.print(
+            Text(
+                f"REGRESSION {ch.nodeid}: energy {format_energy(ch.base_j)} -> {format_energy(ch.head_j)}"
+                f" (more than {c.max_regression:.0%} and {format_energy(c.min_delta_j)})",
+                style="bold red",
+            )
+        )
+    console.print(
+        Text(
+            f"Baseline: {len(c.regressions)} regressed, {len(c.improvements)} improved, {len(c.unchanged)} unchanged,"
+            f" {len(c.new)} new, {len(c.removed)} removed, {len(c.unknown)} not comparable (energy unknown)"
+        )
+    )
+
+
+def write_comparison(terminalreporter: Any, comparison: Any) -> None:
+    from rich.console import Console
+
+    tw = terminalreporter.config.get_terminal_writer()
+    buf = io.StringIO()
+    console = Console(
+        file=buf, width=max(tw.fullwidth, 40), force_terminal=tw.hasmarkup, no_color=not tw.hasmarkup,
+        color_system="standard" if tw.hasmarkup else None, highlight=False, emoji=False,
+    )  # fmt: skip
+    render_comparison(comparison, console)
+    terminalreporter.write(buf.getvalue())

@@ -1,0 +1,162 @@
+"""GitHub outputs: a markdown job summary, ``::error`` annotations and a PR comment body.
+
+All user text (node ids, phase names, sources) is escaped for the syntax it lands in:
+markdown for summaries and comments, workflow-command encoding for annotations.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..compare import Change, Comparison
+from ..units import format_co2, format_energy
+from .verdicts import from_dict, headline
+
+COMMENT_MARKER = "<!-- pytest-carbon:comment -->"
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
+def md(text: str) -> str:
+    """Escape text for a markdown table cell or paragraph: no markup, links, HTML or breaks."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+
+
+def _data(text: str) -> str:
+    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(level: str, message: str, *, file: str | None = None, line: int | None = None, title: str | None = None) -> str:
+    """A workflow command such as ``::error file=a.py,line=3,title=T::message``, escaped."""
+    props = []
+    if file:
+        props.append(f"file={_prop(file)}")
+    if line:
+        props.append(f"line={int(line)}")
+    if title:
+        props.append(f"title={_prop(title)}")
+    return f"::{level}{' ' + ','.join(props) if props else ''}::{_data(message)}"
+
+
+def annotation_lines(report: dict[str, Any], comparison: Comparison | None) -> list[str]:
+    out = []
+    for t in report["tests"]:
+        for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+            if d["metric"] == "undecided":
+                continue
+            out.append(annotation("error", headline(from_dict(d)), file=t.get("file"), line=t.get("line"), title=f"carbon budget: {t['nodeid']}"))
+    b = report.get("budgets") or {}
+    for d in b.get("session_violations", []):
+        if d["metric"] != "undecided":
+            out.append(annotation("error", headline(from_dict(d)), title="carbon budget: session"))
+    if comparison is not None:
+        for ch in comparison.regressions:
+            out.append(
+                annotation("error", regression_text(ch), file=ch.file, line=ch.line, title=f"carbon regression: {ch.nodeid}")
+            )
+        for w in comparison.warnings:
+            out.append(annotation("warning", w, title="carbon comparison"))
+    return out
+
+
+def regression_text(ch: Change) -> str:
+    return (
+        f"energy {format_energy(ch.base_j)} -> {format_energy(ch.head_j)}"
+        f" ({'+' if (ch.ratio or 0) >= 0 else ''}{(ch.ratio or 0):.0%}, {format_energy(ch.delta_j)} more)"
+    )
+
+
+def _pct(r: float | None) -> str:
+    return "n/a" if r is None else f"{r:+.0%}"
+
+
+def comparison_markdown(c: Comparison) -> list[str]:
+    lines = ["### Compared with the baseline", ""]
+    verdict = "**regressions found**" if c.failed else "no regression"
+    lines.append(
+        f"{verdict}: a test regresses when its energy grows by more than {c.max_regression:.0%}"
+        f" and by more than {format_energy(c.min_delta_j)}. Energy is compared, not CO2, since runners' grids differ."
+    )
+    lines.append("")
+    for w in c.warnings:
+        lines.append(f"> **Warning:** {md(w)}")
+    if c.warnings:
+        lines.append("")
+    rows = [("regression", ch) for ch in c.regressions] + [("improvement", ch) for ch in c.improvements]
+    if rows:
+        lines += ["| | test | baseline | this run | change | CO2eq |", "|---|---|--:|--:|--:|--:|"]
+        for kind, ch in rows:
+            mark = "🔺" if kind == "regression" else "🔻"
+            lines.append(
+                f"| {mark} | {md(ch.nodeid)} | {format_energy(ch.base_j)} | {format_energy(ch.head_j)} | {_pct(ch.ratio)}"
+                f" | {format_co2(ch.base_co2_g)} → {format_co2(ch.head_co2_g)} |"
+            )
+        lines.append("")
+    counts = (
+        f"{len(c.regressions)} regressed, {len(c.improvements)} improved, {len(c.unchanged)} unchanged,"
+        f" {len(c.new)} new, {len(c.removed)} removed, {len(c.unknown)} not comparable (energy unknown)"
+    )
+    lines.append(counts)
+    for title, items in (("New", c.new), ("Removed", c.removed), ("Not comparable", c.unknown)):
+        if items:
+            names = ", ".join(md(ch.nodeid) for ch in items[:20])
+            more = f" and {len(items) - 20} more" if len(items) > 20 else ""
+            lines.append(f"<details><summary>{title} ({len(items)})</summary>\n\n{names}{more}\n\n</details>")
+    return lines
+
+
+def summary_markdown(report: dict[str, Any], comparison: Comparison | None = None, top: int = 10) -> str:
+    """The job summary: totals, top tests, budget verdicts, baseline comparison."""
+    run, totals = report["run"], report["totals"]
+    est = " (estimated: no energy counter)" if totals.get("estimated") else ""
+    lines = [
+        "## Carbon",
+        "",
+        f"**{format_co2(totals['co2_g'])} CO2eq**{est} from **{format_energy(totals['energy_j']['total'])}**"
+        f" over {len(report['tests'])} measured tests ({format_energy(totals['unattributed_j'])} outside tests),"
+        f" as much as driving {totals['car_km']:.3g} km.",
+        "",
+        f"Intensity {run['intensity']['g_per_kwh']:.4g} g/kWh x PUE {run['pue']:g}: {md(run['intensity']['source'])}."
+        + (" Interrupted run: partial results." if run.get("interrupted") else ""),
+        "",
+    ]
+    tests = sorted(report["tests"], key=lambda t: -(t.get("co2_g") or -1.0))[:top]
+    if tests:
+        lines += ["| test | time | energy | CO2eq | budget |", "|---|--:|--:|--:|---|"]
+        for t in tests:
+            bud = ""
+            if t.get("violations"):
+                bud = "❌ over"
+            elif t.get("budget"):
+                bud = "✅ within"
+            lines.append(
+                f"| {md(t['nodeid'])} | {t['duration_s']:.2f} s | {format_energy(t['energy_j']['total'])}"
+                f" | {format_co2(t['co2_g'])} | {bud} |"
+            )
+        lines.append("")
+    b = report.get("budgets") or {}
+    over = b.get("tests_over_budget", [])
+    if b.get("mode") not in (None, "off") and (b.get("tests_with_budget") or b.get("session")):
+        lines.append(f"**Budgets ({b['mode']}):** {len(over)} of {b.get('tests_with_budget', 0)} tests with a budget over it.")
+        for t in report["tests"]:
+            for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+                lines.append(f"- {md(t['nodeid'])}: {md(headline(from_dict(d)))}")
+        for d in b.get("session_violations", []):
+            lines.append(f"- session: {md(headline(from_dict(d)))}")
+        lines.append("")
+    if comparison is not None:
+        lines += comparison_markdown(comparison)
+        lines.append("")
+    sha = run.get("git_sha")
+    lines.append(f"<sub>pytest-carbon {md(run.get('plugin', ''))}{', commit ' + md(sha[:12]) if sha else ''}</sub>")
+    return "\n".join(lines) + "\n"
+
+
+def comment_markdown(report: dict[str, Any], comparison: Comparison | None = None, top: int = 10) -> str:
+    """The PR comment body; the hidden marker lets a workflow find and update its own comment."""
+    return COMMENT_MARKER + "\n" + summary_markdown(report, comparison, top)
