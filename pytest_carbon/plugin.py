@@ -30,7 +30,7 @@ _HELP = {
     "budget_mode": "enforce (default: over-budget tests fail), warn (report only) or off",
     "require_measured": "fail budgets judged on estimates (no energy counter) or unknown energy",
     "baseline": "compare with this earlier report (e.g. main's); regressions fail the run",
-    "max_regression": "relative energy growth that counts as a regression (default 10%)",
+    "max_regression": "relative energy growth that counts as a regression (default 10%%)",
     "min_delta": "absolute energy growth below which nothing regresses (default 50 J)",
     "github_comment": "write a PR comment body (markdown, with a hidden marker) to PATH",
 }

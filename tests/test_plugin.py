@@ -319,6 +319,13 @@ def test_help_lists_every_option(pytester):
             "*--carbon-pue=X*",
             "*--carbon-top=N*",
             "*--carbon-record=PATH*",
+            "*--carbon-budgets=enforce|warn|off*",
+            "*--carbon-require-measured*",
+            "*--carbon-baseline=PATH*",
+            "*--carbon-max-regression=PERCENT*",
+            "*default 10%)*",
+            "*--carbon-min-delta=ENERGY*",
+            "*--carbon-github-comment=PATH*",
         ]
     )
 
