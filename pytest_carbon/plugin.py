@@ -66,8 +66,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "carbon(**budgets): measure this test's energy and CO2eq even without --carbon",
     )
-    if hasattr(config, "workerinput"):
-        return  # xdist workers: measured by the controller's machine-wide view (not yet supported)
     cli = {key: config.getoption(f"carbon_{key}") for key in KEYS}
     try:
         settings = load(_pyproject(config), cli)
@@ -83,9 +81,5 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def carbon(request: pytest.FixtureRequest) -> Any:
     """Phases inside a test and its energy so far: ``with carbon.phase("train"): ...``."""
-    session = request.config.stash.get(SESSION, None)
-    if session is None:  # an xdist worker: phases run, nothing is measured here
-        from .session import InertFixture
-
-        return InertFixture()
+    session = request.config.stash[SESSION]
     return session.fixture(request)

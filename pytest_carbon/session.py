@@ -196,6 +196,10 @@ class CarbonSession:
         self.budget_notes: list[tuple[str, str]] = []  # (nodeid, text) found but not failing
         self.session_violations: list[Violation] = []
         self._enforcer: Any = None
+        self.worker = hasattr(config, "workerinput")  # an xdist worker: times tests, measures nothing
+        self.recording = False  # windows are being recorded (a sampler runs, or this is a worker)
+        self._outcomes: dict[str, str] = {}  # xdist controller: outcomes by node id
+        self._wire: dict[str, tuple[Any, str | None]] = {}  # xdist controller: marker budget, GPUs
         self.intensity = intensity_mod.resolve(
             intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region
         )
@@ -210,10 +214,16 @@ class CarbonSession:
     # -- sampler ---------------------------------------------------------------------------
     @property
     def xdist_controller(self) -> bool:
-        return getattr(self.config.option, "dist", "no") != "no"
+        return not self.worker and getattr(self.config.option, "dist", "no") != "no"
 
     def _start_sampler(self) -> None:
-        if self.sampler is not None or self.xdist_controller:
+        if self.recording:
+            return
+        self.recording = True
+        if self.worker:
+            from .xdist import WorkerRecorder
+
+            self.config.pluginmanager.register(WorkerRecorder(self), "carbon-xdist-worker")
             return
         try:
             meters, notes = open_meters(list(self.settings.meters), self.settings.interval_s)
@@ -247,6 +257,8 @@ class CarbonSession:
         }
 
     def ensure_enforcer(self) -> None:
+        if self.worker:
+            return  # under xdist the controller judges budgets, at the end
         if self._enforcer is None and self.settings.budget_mode != "off":
             from .enforce import BudgetEnforcer
 
@@ -256,7 +268,9 @@ class CarbonSession:
     # -- hooks -----------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if self.settings.measure_all:
+        # The xdist controller collects nothing, so it cannot know whether a worker will
+        # measure a test: it samples from the start.
+        if self.settings.measure_all or self.xdist_controller:
             self._start_sampler()  # collection's energy then shows as unattributed
 
     @pytest.hookimpl(trylast=True)
@@ -299,7 +313,7 @@ class CarbonSession:
     # The hot path: logstart/logfinish bracket a test's whole protocol (setup, call,
     # teardown) and cost two plain hook calls, cheaper than a wrapper around the protocol.
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
-        if nodeid in self._measured and self.sampler is not None:
+        if nodeid in self._measured and self.recording:
             self._current = TestRecord(nodeid, location, time.monotonic_ns())
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
@@ -310,6 +324,9 @@ class CarbonSession:
             self._current = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.xdist_controller:
+            self._controller_report(report)
+            return
         if report.outcome == "passed" and (report.when != "call" or not hasattr(report, "wasxfail")):
             return  # the common case, first
         rec = self._current
@@ -322,9 +339,27 @@ class CarbonSession:
         elif report.when == "call" and report.passed:
             rec.outcome = "xpassed"
 
+    def _controller_report(self, report: pytest.TestReport) -> None:
+        """xdist controller: outcomes as reports arrive, and each test's record with its teardown."""
+        from .xdist import KEY, from_wire
+
+        nid = report.nodeid
+        if report.failed:
+            self._outcomes[nid] = "error" if report.when != "call" else "failed"
+        elif report.skipped and nid not in self._outcomes:
+            self._outcomes[nid] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+        elif report.when == "call" and report.passed and hasattr(report, "wasxfail"):
+            self._outcomes[nid] = "xpassed"
+        for key, value in report.user_properties:
+            if key == KEY and isinstance(value, dict):
+                rec, marker, visible = from_wire(value)
+                rec.outcome = self._outcomes.pop(nid, "passed")
+                self.records.append(rec)
+                self._wire[nid] = (marker, visible)
+
     def fixture(self, request: pytest.FixtureRequest) -> CarbonFixture:
         rec = self._current
-        if rec is None or rec.nodeid != request.node.nodeid or self.sampler is None:
+        if rec is None or rec.nodeid != request.node.nodeid or not self.recording:
             raise pytest.UsageError(
                 f"{request.node.nodeid}: the carbon fixture was requested dynamically, so the"
                 " test was not measured; request it as an argument or mark the test with"
@@ -340,6 +375,8 @@ class CarbonSession:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         self.report = self.build_report(interrupted=interrupted)
         s = self.settings
+        if self.xdist_controller and s.budget_mode != "off":
+            self._xdist_verdicts(session)
         if self.baseline is not None:
             from .compare import compare
 
@@ -356,6 +393,22 @@ class CarbonSession:
             self._write(Path(s.json_path), self.report, "report")
         if s.record:
             self._write(Path(s.record), self.sampler.record(), "timeline")
+
+    def _xdist_verdicts(self, session: pytest.Session) -> None:
+        """Under xdist the verdicts come after the tests: one FAIL line each, and exit code 1."""
+        from .report.verdicts import from_dict, headline
+
+        assert self.report is not None
+        failing = 0
+        for t in self.report["tests"]:
+            for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+                if d["metric"] == "undecided":
+                    continue
+                failing += 1
+                if self.settings.budget_mode == "enforce":  # warn mode lists them with the table
+                    self.messages.append(f"FAIL {t['nodeid']}: {headline(from_dict(d))}")
+        if failing and self.settings.budget_mode == "enforce" and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _github(self) -> None:
         """Job summary and PR comment body; annotations go out with the terminal summary."""
@@ -416,7 +469,8 @@ class CarbonSession:
 
     # -- results ---------------------------------------------------------------------------
     def energy_so_far(self, rec: TestRecord) -> float | None:
-        assert self.sampler is not None
+        if self.sampler is None:
+            return None  # an xdist worker: the controller measures, at the end
         self.sampler.sample_now()
         channels = self.sampler.channels()
         total = 0.0
@@ -427,12 +481,58 @@ class CarbonSession:
             total += seg.values[-1] - seg.at(rec.t0)
         return total
 
+    def _claims(self, rec: TestRecord) -> frozenset[str] | None:
+        """Channels a test shares in: all, unless its xdist worker named its GPUs."""
+        wire = self._wire.get(rec.nodeid)
+        if wire is None or wire[1] is None or self.sampler is None:
+            return None
+        from .xdist import gpu_claims
+
+        gpu_map: dict[str, str] = {}
+        for m in self.sampler.meters:
+            gpu_map.update(getattr(m, "gpu_map", {}))
+        gpus = gpu_claims(wire[1], gpu_map)
+        if gpus is None:
+            return None
+        return frozenset(c.name for c in self.sampler.channel_infos if not c.name.startswith("gpu:")) | gpus
+
+    def _judge_final(self, rec: TestRecord, w: dict[str, Any], window: Any, claims: frozenset[str] | None = None) -> Any:
+        """xdist: a test's budgets against its final attribution (phases judged likewise)."""
+        from .budget import Measurement, Verdict, check
+
+        marker = self._wire.get(rec.nodeid, (None, None))[0]
+        table = self.settings.budgets
+        budget = for_test(table, rec.nodeid, marker)
+        req = self.settings.require_measured
+        if budget is not None:
+            self.test_budgets[rec.nodeid] = budget
+        m = Measurement(w["co2_g"], w["energy_j"]["total"], w["estimated"], w["approximate"])
+        verdict = Verdict(budget=budget, measurement=m, violations=check("test", budget, m, require_measured=req))
+        for p in rec.phases:
+            pb, ib = for_phase(table, p.name, p.budget)
+            if not (pb or ib):
+                continue
+            pw = window(p.t0, p.t1, None, claims)
+            pm = Measurement(pw["co2_g"], pw["energy_j"]["total"], pw["estimated"], pw["approximate"])
+            verdict.violations += check(f"phase {p.name!r}", pb, pm, require_measured=req)
+            if ib and p.items:
+                per = Measurement(
+                    None if pm.co2_g is None else pm.co2_g / p.items,
+                    None if pm.energy_j is None else pm.energy_j / p.items,
+                    pm.estimated,
+                    pm.approximate,
+                )
+                verdict.violations += check(f"per item of phase {p.name!r} ({p.items} items)", ib, per, require_measured=req)
+        if budget is None and not verdict.violations and not any(for_phase(table, p.name, p.budget) != (None, None) for p in rec.phases):
+            return None
+        return verdict
+
     def build_report(self, interrupted: bool = False) -> dict[str, Any]:
         assert self.sampler is not None
         sampler = self.sampler
         infos = sampler.channel_infos
         channels = sampler.channels()
-        claims = [Claim(a, b) for r in self.records for a, b in r.spans()]
+        claims = [Claim(a, b, self._claims(r)) for r in self.records for a, b in r.spans()]
         points = [t for r in self.records for p in r.phases for t in (p.t0, p.t1)]
         per_channel, totals = attribute(channels, claims, points)
         resolution = {
@@ -446,12 +546,16 @@ class CarbonSession:
         res = [resolution[n] for n in names]
         any_estimated = bool(estimated_channels & set(names))
 
-        def window(t0: int, t1: int, spans: list[tuple[int, int]] | None = None) -> dict[str, Any]:
+        def window(
+            t0: int, t1: int, spans: list[tuple[int, int]] | None = None, claims: frozenset[str] | None = None
+        ) -> dict[str, Any]:
             spans = spans or [(t0, t1)]
             energy: dict[str, float | None] = {}
             gaps: dict[str, float] = {}
             total: float | None = 0.0
             for name, ca in cas:
+                if claims is not None and name not in claims:
+                    continue  # a GPU this test's xdist worker does not use
                 e: float | None = 0.0
                 gap = 0
                 for a, b in spans:
@@ -465,7 +569,7 @@ class CarbonSession:
                 elif total is not None:
                     total += e
             dur = sum(b - a for a, b in spans) / 1e9
-            approx = [n for n, r in zip(names, res) if dur < r]
+            approx = [n for n, r in zip(names, res) if dur < r and n in energy]
             energy["total"] = total
             return {
                 "duration_s": dur,
@@ -481,12 +585,15 @@ class CarbonSession:
         use_budgets = self.settings.budget_mode != "off"
         tests = []
         for r in self.records:
-            w = window(r.t0, r.t1, r.spans())
+            mine = self._claims(r)
+            w = window(r.t0, r.t1, r.spans(), mine)
+            if self.xdist_controller and use_budgets:
+                r.verdict = self._judge_final(r, w, window, mine)
             verdict = r.verdict
             violations = verdict.violations if verdict is not None else []
             phases = []
             for p in r.phases:
-                pw = window(p.t0, p.t1)
+                pw = window(p.t0, p.t1, None, mine)
                 pw = {"name": p.name, **pw, "items": p.items}
                 if p.items:
                     tot = pw["energy_j"]["total"]
@@ -494,10 +601,10 @@ class CarbonSession:
                     pw["co2_g_per_item"] = None if pw["co2_g"] is None else pw["co2_g"] / p.items
                 if use_budgets:
                     pb, ib = for_phase(table, p.name, p.budget)
-                    mine = (f"phase {p.name!r}", f"per item of phase {p.name!r}")
+                    subjects = (f"phase {p.name!r}", f"per item of phase {p.name!r}")
                     pw["budget"] = pb.as_dict() if pb else None
                     pw["item_budget"] = ib.as_dict() if ib else None
-                    pw["violations"] = [v.as_dict() for v in violations if v.subject.startswith(mine)]
+                    pw["violations"] = [v.as_dict() for v in violations if v.subject.startswith(subjects)]
                 phases.append(pw)
             projections = []
             for spec in r.projections:

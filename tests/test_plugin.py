@@ -384,14 +384,6 @@ def test_show_rejects_bad_files_without_traceback(pytester, content, message):
     assert "Traceback" not in result.stderr.str()
 
 
-def test_xdist_says_it_does_not_measure_workers_yet(pytester):
-    pytest.importorskip("xdist")
-    pytester.makepyfile("def test_a(carbon):\n    with carbon.phase('x'):\n        pass\n")
-    result = pytester.runpytest_subprocess("-n", "2", "--carbon", "--carbon-meter", "constant:cpu=1W")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["carbon: tests ran in pytest-xdist workers, which pytest-carbon does not measure yet*"])
-
-
 def test_projections_extrapolate_per_item_cost(pytester, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     pytester.makepyfile(

@@ -73,6 +73,7 @@ class NvmlMeter(MeterBase):
         self._devices: list[tuple[str, Any, bool]] = []  # channel, handle, has counter
         self._power_last: dict[str, tuple[int, float]] = {}
         self._power_j: dict[str, float] = {}
+        self.gpu_map: dict[str, str] = {}  # NVML index and UUID -> channel, for xdist workers' claims
 
     def open(self) -> None:
         try:
@@ -110,6 +111,11 @@ class NvmlMeter(MeterBase):
                     has_counter = False
                     nv.nvmlDeviceGetPowerUsage(h)  # must work, else the meter cannot either
                 self._devices.append((ch, h, has_counter))
+                self.gpu_map[str(i)] = ch
+                try:
+                    self.gpu_map[_text(nv.nvmlDeviceGetUUID(h))] = ch
+                except Exception:  # a UUID is a convenience for the mapping, not a requirement
+                    pass
                 note = f"NVML index {i}" + (
                     ", board energy counter"
                     if has_counter

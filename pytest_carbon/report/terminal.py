@@ -245,7 +245,7 @@ def write_summary(terminalreporter: Any, report: dict[str, Any], *, top: int, me
         text = f"ERROR: the carbon table could not be drawn ({type(e).__name__}: {e}); the JSON report is unaffected\n"
     terminalreporter.write(text)
     for m in messages:
-        terminalreporter.write_line(m, red=m.startswith("ERROR"))
+        terminalreporter.write_line(m, red=m.startswith(("ERROR", "FAIL")))
 
 
 def render_comparison(c: Any, console: Any) -> None:
