@@ -232,6 +232,7 @@ class CarbonSession:
         self.meter_notes = notes
         self.sampler = Sampler(meters, self.settings.interval_s)
         self.sampler.start()
+        self.install_sigterm()
 
     def _stop_sampler(self) -> None:
         if self.sampler is not None and self.sampler.running:
@@ -371,8 +372,14 @@ class CarbonSession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.sampler is None:
             return
-        self._stop_sampler()
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        rec = self._current
+        if rec is not None:  # interrupted inside a test: keep what it measured until now
+            rec.t1 = time.monotonic_ns()
+            rec.outcome = "interrupted"
+            self.records.append(rec)
+            self._current = None
+        self._stop_sampler()
         self.report = self.build_report(interrupted=interrupted)
         s = self.settings
         if self.xdist_controller and s.budget_mode != "off":
@@ -444,6 +451,32 @@ class CarbonSession:
 
     def pytest_unconfigure(self) -> None:
         self._stop_sampler()
+        self._restore_sigterm()
+
+    def install_sigterm(self) -> None:
+        """Turn SIGTERM (a CI timeout, a cancelled job) into pytest's KeyboardInterrupt, so the
+        session ends as on Ctrl-C and the report of every test measured so far is written.
+        Only where SIGTERM still has its default action, and only in the main thread."""
+        import signal
+        import threading
+
+        if self.worker or threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+
+        def on_term(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt("SIGTERM")
+
+        signal.signal(signal.SIGTERM, on_term)
+        self._sigterm = True
+
+    def _restore_sigterm(self) -> None:
+        import signal
+
+        if getattr(self, "_sigterm", False):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            self._sigterm = False
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is None:
