@@ -130,7 +130,8 @@ def summary_markdown(report: dict[str, Any], comparison: Comparison | None = Non
         lines += ["| test | time | energy | CO2eq | budget |", "|---|--:|--:|--:|---|"]
         for t in tests:
             bud = ""
-            if t.get("violations"):
+            found = t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]
+            if any(d["metric"] != "undecided" for d in found):
                 bud = "❌ over"
             elif t.get("budget"):
                 bud = "✅ within"
