@@ -198,6 +198,23 @@ def check(subject: str, budget: Budget | None, m: Measurement, *, require_measur
     return out
 
 
+def check_phase(
+    name: str, budget: Budget | None, item_budget: Budget | None, m: Measurement, items: int | None, *, require_measured: bool = False
+) -> tuple[list[Violation], list[Violation]]:
+    """(phase violations, per-item violations) of one phase measured as ``m`` over ``items``."""
+    whole = check(f"phase {name!r}", budget, m, require_measured=require_measured)
+    if not (item_budget and items):
+        return whole, []
+    per = Measurement(
+        None if m.co2_g is None else m.co2_g / items,
+        None if m.energy_j is None else m.energy_j / items,
+        m.estimated,
+        m.approximate,
+    )
+    subject = f"per item of phase {name!r} ({items} items)"
+    return whole, check(subject, item_budget, per, require_measured=require_measured)
+
+
 @dataclass
 class Verdict:
     """Everything judged for one test: its budgets and violations."""

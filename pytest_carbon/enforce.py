@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .budget import Budget, Measurement, Verdict, Violation, check, for_phase, for_test
+from .budget import Budget, Measurement, Verdict, Violation, check, check_phase, for_phase
 from .report import verdicts
 
 if TYPE_CHECKING:
@@ -101,16 +101,8 @@ class BudgetEnforcer:
                 continue
             pm = self.measure(p.t0, p.t1)
             pdur = (p.t1 - p.t0) / 1e9
-            entries += [(v, pm, pdur, None) for v in check(f"phase {p.name!r}", pb, pm, require_measured=req)]
-            if ib and p.items:
-                per = Measurement(
-                    None if pm.co2_g is None else pm.co2_g / p.items,
-                    None if pm.energy_j is None else pm.energy_j / p.items,
-                    pm.estimated,
-                    pm.approximate,
-                )
-                subject = f"per item of phase {p.name!r} ({p.items} items)"
-                entries += [(v, pm, pdur, p.items) for v in check(subject, ib, per, require_measured=req)]
+            whole, each = check_phase(p.name, pb, ib, pm, p.items, require_measured=req)
+            entries += [(v, pm, pdur, None) for v in whole] + [(v, pm, pdur, p.items) for v in each]
         verdict.violations = [v for v, *_ in entries]
         rec.verdict = verdict
         failing = [e for e in entries if e[0].metric != "undecided"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -531,7 +531,7 @@ class CarbonSession:
 
     def _judge_final(self, rec: TestRecord, w: dict[str, Any], window: Any, claims: frozenset[str] | None = None) -> Any:
         """xdist: a test's budgets against its final attribution (phases judged likewise)."""
-        from .budget import Measurement, Verdict, check
+        from .budget import Measurement, Verdict, check, check_phase
 
         marker = self._wire.get(rec.nodeid, (None, None))[0]
         table = self.settings.budgets
@@ -547,15 +547,8 @@ class CarbonSession:
                 continue
             pw = window(p.t0, p.t1, None, claims)
             pm = Measurement(pw["co2_g"], pw["energy_j"]["total"], pw["estimated"], pw["approximate"])
-            verdict.violations += check(f"phase {p.name!r}", pb, pm, require_measured=req)
-            if ib and p.items:
-                per = Measurement(
-                    None if pm.co2_g is None else pm.co2_g / p.items,
-                    None if pm.energy_j is None else pm.energy_j / p.items,
-                    pm.estimated,
-                    pm.approximate,
-                )
-                verdict.violations += check(f"per item of phase {p.name!r} ({p.items} items)", ib, per, require_measured=req)
+            whole, each = check_phase(p.name, pb, ib, pm, p.items, require_measured=req)
+            verdict.violations += whole + each
         if budget is None and not verdict.violations and not any(for_phase(table, p.name, p.budget) != (None, None) for p in rec.phases):
             return None
         return verdict

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import pytest
 
 from conftest import load_report
 from pytest_carbon.compare import compare
-from pytest_carbon.merge import merge
 from pytest_carbon.report.github import COMMENT_MARKER, annotation, md
 
 GATE = ["--carbon-meter", "constant:cpu=3600W", "--carbon-intensity", "1000", "--carbon-interval", "0.01"]
