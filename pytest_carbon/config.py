@@ -51,6 +51,8 @@ class Settings:
     max_regression: float = 0.10
     min_delta: float = 50.0  # J
     github_comment: str | None = None
+    month: int | None = None  # resolved: "auto" becomes the run's own month
+    whatif: tuple[str, ...] | None = None  # zones for the what-if; None: every country
     source: str = ""  # the pyproject file read, if any
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
 
@@ -160,6 +162,31 @@ def _mode(v: Any) -> str:
     raise ConfigError("must be enforce (budgets fail tests), warn (report only) or off")
 
 
+def _month(v: Any) -> int:
+    from . import whatif
+
+    if isinstance(v, str) and v.strip().lower() == "auto":
+        import datetime as dt
+
+        return dt.date.today().month
+    try:
+        return whatif.check_month(v)
+    except whatif.WhatIfError as e:
+        raise ConfigError(f"{e}, or auto for this run's month") from None
+
+
+def _zones(v: Any) -> tuple[str, ...]:
+    from . import whatif
+
+    items = v.split(",") if isinstance(v, str) else v
+    if not isinstance(items, (list, tuple)) or not items or not all(isinstance(i, str) and i.strip() for i in items):
+        raise ConfigError('must be a list of zones, e.g. ["FRA", "POL", "US-CA"] (or FRA,POL,US-CA on the command line)')
+    try:
+        return tuple(whatif.check_zone(i) for i in items)
+    except whatif.WhatIfError as e:
+        raise ConfigError(str(e)) from None
+
+
 def _top(v: Any) -> int:
     try:
         n = int(v) if not isinstance(v, bool) and float(v) == int(float(v)) else -1
@@ -188,6 +215,8 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "max_regression": ("--carbon-max-regression", parse_percent),
     "min_delta": ("--carbon-min-delta", parse_energy_j),
     "github_comment": ("--carbon-github-comment", _path),
+    "month": ("--carbon-month", _month),
+    "whatif": ("--carbon-whatif", _zones),
 }
 TABLES = {"budgets"}  # sub-tables, pyproject only
 _FIELD = {"json": "json_path", "meter": "meters", "interval": "interval_s"}
@@ -257,10 +286,11 @@ def load(pyproject: Path | None, cli: dict[str, Any]) -> Settings:
     # Resolve the place now, so an unknown one stops the run before any test.
     try:
         intensity_mod.resolve(
-            intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region
-        )
+            intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region,
+            month=settings.month,
+        )  # fmt: skip
     except intensity_mod.IntensityError as e:
-        keys = [k for k in ("cloud", "region", "country") if k in origins]
+        keys = [k for k in ("cloud", "region", "country", "month") if k in origins]
         where = ", ".join(origins[k] for k in keys) or "location"
         raise ConfigError(f"{where}: {e}") from None
     return settings

@@ -13,7 +13,7 @@ import csv
 import difflib
 import functools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from .hardware import codecarbon_data_dir
@@ -32,6 +32,8 @@ class Intensity:
     region: str | None = None
     year: int | None = None
     warning: str | None = None
+    month: int | None = None  # when a month's seasonal factor was applied
+    annual_g_per_kwh: float | None = None  # the level before that factor
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -174,12 +176,44 @@ def resolve(
     cloud: str | None = None,
     country: str | None = None,
     region: str | None = None,
+    month: int | None = None,
 ) -> Intensity:
-    """The intensity to use, and where it comes from.
+    """The intensity to use, and where it comes from; with ``month``, that month's.
 
     Raises:
-        IntensityError: an unknown cloud region, country or region, with close matches.
+        IntensityError: an unknown cloud region, country or region, with close matches, or a
+            month asked for a place without monthly data.
     """
+    annual = _resolve(intensity=intensity, cloud=cloud, country=country, region=region)
+    if month is None:
+        return annual
+    from . import whatif
+
+    zone = whatif.zone_of(annual.country, annual.region)
+    if zone is None:
+        place = annual.country or "the world average"
+        raise IntensityError(
+            f"no monthly data for {place}, so month {month} cannot be applied; monthly profiles exist for"
+            " most countries (ISO3), US states and Indian states: set country (and region), or drop month"
+        )
+    year, _ = whatif.profile(zone)
+    factor = whatif.month_factor(zone, month)
+    return replace(
+        annual,
+        g_per_kwh=annual.g_per_kwh * factor,
+        source=f"{annual.source}; x {factor:.3f} for {whatif.MONTHS[month - 1]} (Ember {year} monthly profile of {zone}: month / annual mean)",
+        month=month,
+        annual_g_per_kwh=annual.g_per_kwh,
+    )
+
+
+def _resolve(
+    *,
+    intensity: float | None = None,
+    cloud: str | None = None,
+    country: str | None = None,
+    region: str | None = None,
+) -> Intensity:
     if country is not None:
         country = country.upper()
     if intensity is not None:

@@ -201,8 +201,9 @@ class CarbonSession:
         self._outcomes: dict[str, str] = {}  # xdist controller: outcomes by node id
         self._wire: dict[str, tuple[Any, str | None]] = {}  # xdist controller: marker budget, GPUs
         self.intensity = intensity_mod.resolve(
-            intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region
-        )
+            intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region,
+            month=settings.month,
+        )  # fmt: skip
         self.baseline: dict[str, Any] | None = None
         self.comparison: Any = None
         if settings.baseline:
@@ -675,7 +676,7 @@ class CarbonSession:
                 r.nodeid for r in self.records if r.verdict is not None and any(v.metric != "undecided" for v in r.verdict.violations)
             ),
         }
-        return json_report.build(
+        report = json_report.build(
             settings=self.settings,
             intensity=self.intensity,
             started=self.started_wall,
@@ -691,3 +692,22 @@ class CarbonSession:
             interrupted=interrupted,
             budgets=budgets,
         )
+        report["whatif"] = self._whatif(report)
+        return report
+
+    def _whatif(self, report: dict[str, Any]) -> dict[str, Any] | None:
+        from . import whatif
+
+        i = self.intensity
+        annual = i.annual_g_per_kwh if i.annual_g_per_kwh is not None else i.g_per_kwh
+        try:
+            return whatif.compute(
+                report["totals"]["energy_j"]["total"],
+                self.settings.pue,
+                annual,
+                whatif.zone_of(i.country, i.region),
+                list(self.settings.whatif) if self.settings.whatif else None,
+            )
+        except (OSError, ValueError) as e:  # bundled data unreadable: say so, keep the report
+            self.messages.append(f"ERROR: the what-if could not be computed: {e}")
+            return None

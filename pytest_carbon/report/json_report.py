@@ -97,6 +97,8 @@ def build(
                 "region": intensity.region,
                 "year": intensity.year,
                 "warning": intensity.warning,
+                "month": intensity.month,
+                "annual_g_per_kwh": intensity.annual_g_per_kwh,
             },
             "pue": settings.pue,
         },

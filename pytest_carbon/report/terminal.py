@@ -59,6 +59,29 @@ def _use(budget: dict[str, Any] | None, co2_g: float | None, energy_j: float | N
     return Text(f"{frac:.0%} {margin}", style=style)
 
 
+def _whatif_lines(report: dict[str, Any], console: Any) -> None:
+    from rich.text import Text
+
+    w = report.get("whatif")
+    if not w or not w.get("places"):
+        return
+    lo, hi = w["cleanest"], w["dirtiest"]
+    n = len(w["places"])
+    line = (
+        f"Where: the same energy would emit {format_co2(lo['co2_g'])} in {lo['zone']} (cleanest of {n})"
+        f" and {format_co2(hi['co2_g'])} in {hi['zone']} (dirtiest), {w['ratio']:.3g}x"
+    )
+    m = w.get("months")
+    if m:
+        b, wo = m["best"], m["worst"]
+        coarse = ", a small grid: coarse" if m["coarse"] else ""
+        line += (
+            f"; when: in {m['zone']}, {format_co2(b['co2_g'])} in {b['name']} and {format_co2(wo['co2_g'])}"
+            f" in {wo['name']} ({m['ratio']:.3g}x, {m['year']} profile{coarse})"
+        )
+    console.print(Text(line + f". Data: {w['data']}.", style="cyan"))
+
+
 def _budget_lines(report: dict[str, Any], console: Any) -> None:
     from rich.text import Text
 
@@ -213,6 +236,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 style="red",
             )
         )
+    _whatif_lines(report, console)
     _budget_lines(report, console)
     if shown and any(_flags(t) for t in shown):
         console.print(Text(LEGEND, style="dim"))
