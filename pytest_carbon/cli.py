@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 import sys
 
 from .report import json_report
@@ -91,6 +92,56 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _whatif(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from . import whatif
+    from .units import format_co2
+
+    try:
+        report = json_report.load(args.report)
+        energy = float(report["totals"]["energy_j"]["total"])
+        pue = float(report["run"].get("pue", 1.0))
+        zones = [whatif.check_zone(z) for z in [*(args.country or []), *(args.region or [])]]
+        months = [whatif.check_month(m) for m in (args.month or [])]
+    except json_report.ReportError as e:
+        return _fail(str(e))
+    except whatif.WhatIfError as e:
+        return _fail(str(e))
+    except (KeyError, TypeError, ValueError) as e:
+        return _fail(f"{args.report}: a field is missing or has the wrong type ({e}); the file is damaged")
+    if not zones:
+        i = report["run"].get("intensity", {})
+        own = whatif.zone_of(i.get("country"), i.get("region"))
+        if own is None:
+            return _fail("name places with --country ISO3 or --region US-CA (the report's run has no place of its own)")
+        zones = [own]
+    kwh = energy / 3.6e6 * pue
+    table = Table(
+        title=f"The run's {kwh:.4g} kWh (PUE {pue:g} included) elsewhere and at other times",
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("place")
+    table.add_column("level", justify="right")
+    for m in months or [0]:
+        table.add_column("year" if m == 0 else whatif.MONTHS[m - 1], justify="right")
+    for z in zones:
+        lv = whatif.level(z)
+        cells: list[Any] = [Text(z + (" (coarse)" if lv.coarse else "")), f"{lv.g_per_kwh:.4g} g/kWh"]
+        for m in months or [0]:
+            g = lv.g_per_kwh * (whatif.month_factor(z, m) if m else 1.0)
+            cells.append(format_co2(kwh * g))
+        table.add_row(*cells)
+    console = Console(highlight=False, emoji=False)
+    console.print(table)
+    console.print(Text(f"Levels: Ember yearly (countries) or monthly mean (states); months: Ember's seasonal profile. {whatif.VINTAGE}."))
+    return 0
+
+
 def _top(v: str) -> int:
     try:
         n = int(v)
@@ -119,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     mrg.add_argument("reports", nargs="+", help="reports to join")
     mrg.add_argument("-o", "--output", required=True, help="the merged report to write")
     mrg.set_defaults(func=_merge)
+    wi = sub.add_parser("whatif", help="a saved run's CO2 in other places and months")
+    wi.add_argument("report", help="a JSON report")
+    wi.add_argument("--country", action="append", metavar="ISO3", help="a country (repeatable)")
+    wi.add_argument("--region", action="append", metavar="CODE", help="a US or Indian state, e.g. US-CA, IN-KA (repeatable)")
+    wi.add_argument("--month", action="append", metavar="N", help="a month, 1-12 or Jan-Dec (repeatable)")
+    wi.set_defaults(func=_whatif)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
