@@ -142,6 +142,25 @@ def _whatif(args: argparse.Namespace) -> int:
     return 0
 
 
+def _html(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .report import html
+
+    try:
+        text = html.render(json_report.load(args.report), top=args.top)
+    except json_report.ReportError as e:
+        return _fail(str(e))
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        return _fail(f"{args.report}: a field is missing or has the wrong type ({type(e).__name__}: {e}); the file is damaged")
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as e:
+        return _fail(f"{args.output}: cannot be written ({e})")
+    print(f"HTML report written to {args.output}")
+    return 0
+
+
 def _top(v: str) -> int:
     try:
         n = int(v)
@@ -176,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     wi.add_argument("--region", action="append", metavar="CODE", help="a US or Indian state, e.g. US-CA, IN-KA (repeatable)")
     wi.add_argument("--month", action="append", metavar="N", help="a month, 1-12 or Jan-Dec (repeatable)")
     wi.set_defaults(func=_whatif)
+    ht = sub.add_parser("html", help="a self-contained HTML report from a saved report")
+    ht.add_argument("report", help="a JSON report")
+    ht.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    ht.add_argument("--top", type=_top, default=20, help="tests in the chart (default 20)")
+    ht.set_defaults(func=_html)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -53,6 +53,7 @@ class Settings:
     github_comment: str | None = None
     month: int | None = None  # resolved: "auto" becomes the run's own month
     whatif: tuple[str, ...] | None = None  # zones for the what-if; None: every country
+    html: str | None = None
     source: str = ""  # the pyproject file read, if any
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
 
@@ -217,9 +218,10 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "github_comment": ("--carbon-github-comment", _path),
     "month": ("--carbon-month", _month),
     "whatif": ("--carbon-whatif", _zones),
+    "html": ("--carbon-html", _path),
 }
 TABLES = {"budgets"}  # sub-tables, pyproject only
-_FIELD = {"json": "json_path", "meter": "meters", "interval": "interval_s"}
+_FIELD = {"json": "json_path", "meter": "meters", "interval": "interval_s"}  # key -> Settings field
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:

@@ -35,13 +35,14 @@ _HELP = {
     "github_comment": "write a PR comment body (markdown, with a hidden marker) to PATH",
     "month": "apply month 1-12 (or auto: this run's) of the place's seasonal profile (Ember data)",
     "whatif": "zones for the what-if, e.g. FRA,POL,US-CA (default: every country in the data)",
+    "html": "write a self-contained HTML report (charts, no network) to PATH",
 }
 _METAVAR = {
     "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "country": "ISO3", "region": "CODE",
     "cloud": "PROVIDER:REGION", "intensity": "G_PER_KWH", "pue": "X", "top": "N", "record": "PATH",
     "budget_mode": "enforce|warn|off",
     "baseline": "PATH", "max_regression": "PERCENT", "min_delta": "ENERGY", "github_comment": "PATH",
-    "month": "1-12|auto", "whatif": "ZONES",
+    "month": "1-12|auto", "whatif": "ZONES", "html": "PATH",
 }  # fmt: skip
 
 

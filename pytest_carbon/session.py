@@ -401,6 +401,8 @@ class CarbonSession:
             self._write(Path(s.json_path), self.report, "report")
         if s.record:
             self._write(Path(s.record), self.sampler.record(), "timeline")
+        if s.html:
+            self._write_html(Path(s.html))
 
     def _xdist_verdicts(self, session: pytest.Session) -> None:
         """Under xdist the verdicts come after the tests: one FAIL line each, and exit code 1."""
@@ -441,6 +443,17 @@ class CarbonSession:
                 self.messages.append(f"carbon PR comment written to {path}")
             except OSError as e:
                 self.messages.append(f"ERROR: the PR comment could not be written to {path}: {e}")
+
+    def _write_html(self, path: Path) -> None:
+        from .report import html
+
+        assert self.report is not None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(html.render(self.report, top=max(self.settings.top, 10)), encoding="utf-8")
+            self.messages.append(f"carbon HTML report written to {path}")
+        except OSError as e:
+            self.messages.append(f"ERROR: the HTML report could not be written to {path}: {e}")
 
     def _write(self, path: Path, doc: dict[str, Any], what: str) -> None:
         try:
