@@ -84,6 +84,17 @@ def test_baseline_regression_fails_the_run(pytester, monkeypatch):
     assert [r["nodeid"].split("::")[1] for r in report["comparison"]["regressions"]] == ["test_grows"]
 
 
+def test_regression_annotation_on_github(pytester, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(pytester.path / "summary.md"))
+    result = run_twice(pytester, monkeypatch, 3, "--carbon-baseline", "base.json", "--carbon-max-regression", "20%")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        ["::error file=test_regression_annotation_on_github.py,line=3,title=carbon regression%3A *test_grows::energy * -> * (+*%25, * more)"]
+    )
+    assert "### Compared with the baseline" in (pytester.path / "summary.md").read_text()
+
+
 def test_baseline_without_regression_passes(pytester, monkeypatch):
     result = run_twice(pytester, monkeypatch, 1, "--carbon-baseline", "base.json")
     assert result.ret == 0

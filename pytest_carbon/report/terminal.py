@@ -68,8 +68,9 @@ def _whatif_lines(report: dict[str, Any], console: Any) -> None:
     lo, hi = w["cleanest"], w["dirtiest"]
     n = len(w["places"])
     line = (
-        f"Where: the same energy would emit {format_co2(lo['co2_g'])} in {lo['zone']} (cleanest of {n})"
-        f" and {format_co2(hi['co2_g'])} in {hi['zone']} (dirtiest), {w['ratio']:.3g}x"
+        f"Where: the same energy would emit {format_co2(lo['co2_g'])} in {lo['zone']} (cleanest of {n},"
+        f" {lo['car_km']:.3g} car-km) and {format_co2(hi['co2_g'])} in {hi['zone']} (dirtiest, {hi['car_km']:.3g}"
+        f" car-km), {w['ratio']:.3g}x"
     )
     m = w.get("months")
     if m:
