@@ -511,7 +511,14 @@ class CarbonSession:
         if os.environ.get("GITHUB_ACTIONS") == "true":
             from .report.github import annotation_lines
 
-            for line in annotation_lines(self.report, self.comparison):
+            root = Path(str(self.config.rootpath))
+            workspace = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
+
+            def relocate(f: str | None) -> str | None:
+                # GitHub places annotations by path from the checkout; node ids are from rootdir.
+                return None if not f else os.path.relpath(root / f, workspace)
+
+            for line in annotation_lines(self.report, self.comparison, relocate):
                 terminalreporter.write_line(line)
 
     # -- results ---------------------------------------------------------------------------

@@ -193,3 +193,15 @@ def test_no_github_output_outside_actions(pytester, monkeypatch):
     result = pytester.runpytest(*GATE)
     assert "::error" not in result.stdout.str()
     assert not (pytester.path / "summary.md").exists()
+
+
+def test_annotation_paths_are_relative_to_the_checkout(pytester, monkeypatch):
+    """A suite with its own rootdir (like workloads/) still annotates the right file."""
+    sub = pytester.mkdir("suite")
+    (sub / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (sub / "test_s.py").write_text("import pytest\n\n@pytest.mark.carbon(co2='0 g')\ndef test_x():\n    pass\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(pytester.path))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    result = pytester.runpytest("suite", *GATE)
+    result.stdout.fnmatch_lines(["::error file=suite/test_s.py,line=3,title=carbon budget%3A test_s.py%3A%3Atest_x::*"])

@@ -43,13 +43,18 @@ def annotation(level: str, message: str, *, file: str | None = None, line: int |
     return f"::{level}{' ' + ','.join(props) if props else ''}::{_data(message)}"
 
 
-def annotation_lines(report: dict[str, Any], comparison: Comparison | None) -> list[str]:
+def annotation_lines(report: dict[str, Any], comparison: Comparison | None, relocate: Any = None) -> list[str]:
+    """Annotations for violated budgets and regressions; ``relocate`` maps a report's file path
+    (relative to pytest's rootdir) to one relative to the repository checkout."""
     out = []
+    relocate = relocate or (lambda f: f)
     for t in report["tests"]:
         for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
             if d["metric"] == "undecided":
                 continue
-            out.append(annotation("error", headline(from_dict(d)), file=t.get("file"), line=t.get("line"), title=f"carbon budget: {t['nodeid']}"))
+            out.append(
+                annotation("error", headline(from_dict(d)), file=relocate(t.get("file")), line=t.get("line"), title=f"carbon budget: {t['nodeid']}")
+            )
     b = report.get("budgets") or {}
     for d in b.get("session_violations", []):
         if d["metric"] != "undecided":
@@ -57,7 +62,7 @@ def annotation_lines(report: dict[str, Any], comparison: Comparison | None) -> l
     if comparison is not None:
         for ch in comparison.regressions:
             out.append(
-                annotation("error", regression_text(ch), file=ch.file, line=ch.line, title=f"carbon regression: {ch.nodeid}")
+                annotation("error", regression_text(ch), file=relocate(ch.file), line=ch.line, title=f"carbon regression: {ch.nodeid}")
             )
         for w in comparison.warnings:
             out.append(annotation("warning", w, title="carbon comparison"))
