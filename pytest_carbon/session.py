@@ -197,6 +197,8 @@ class CarbonSession:
         self.session_violations: list[Violation] = []
         self._enforcer: Any = None
         self.worker = hasattr(config, "workerinput")  # an xdist worker: times tests, measures nothing
+        # The xdist controller: collects nothing, receives each test's window from a worker.
+        self.xdist_controller = not self.worker and getattr(config.option, "dist", "no") != "no"
         self.recording = False  # windows are being recorded (a sampler runs, or this is a worker)
         self._outcomes: dict[str, str] = {}  # xdist controller: outcomes by node id
         self._wire: dict[str, tuple[Any, str | None]] = {}  # xdist controller: marker budget, GPUs
@@ -213,9 +215,6 @@ class CarbonSession:
                 raise pytest.UsageError(f"pytest-carbon: --carbon-baseline: {e}") from None
 
     # -- sampler ---------------------------------------------------------------------------
-    @property
-    def xdist_controller(self) -> bool:
-        return not self.worker and getattr(self.config.option, "dist", "no") != "no"
 
     def _start_sampler(self) -> None:
         if self.recording:
