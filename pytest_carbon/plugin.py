@@ -46,6 +46,12 @@ _METAVAR = {
 }  # fmt: skip
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("carbon", "energy and CO2eq (pytest-carbon); each also a key of [tool.pytest-carbon]")
     for key, (opt, _) in KEYS.items():

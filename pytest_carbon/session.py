@@ -381,6 +381,11 @@ class CarbonSession:
             self._current = None
         self._stop_sampler()
         self.report = self.build_report(interrupted=interrupted)
+        try:
+            self.config.hook.pytest_carbon_update_json(config=self.config, report=self.report)
+        except Exception as e:  # a hook's bug must not lose the measured report
+            self.messages.append(f"ERROR: a pytest_carbon_update_json hook failed ({type(e).__name__}: {e}); the report is written without its changes")
+            self.report = self.build_report(interrupted=interrupted)
         s = self.settings
         if self.xdist_controller and s.budget_mode != "off":
             self._xdist_verdicts(session)

@@ -34,8 +34,10 @@ class WhatIfError(ValueError):
 def monthly() -> dict[str, dict[int, dict[int, float]]]:
     out: dict[str, dict[int, dict[int, float]]] = {}
     with open(DATA / "ember_monthly.csv", newline="") as f:
-        for r in csv.DictReader(f):
-            out.setdefault(r["zone"], {}).setdefault(int(r["year"]), {})[int(r["month"])] = float(r["gco2_per_kwh"])
+        rows = csv.reader(f)
+        next(rows)  # zone, year, month, gco2_per_kwh
+        for zone, year, month, g in rows:
+            out.setdefault(zone, {}).setdefault(int(year), {})[int(month)] = float(g)
     return out
 
 
@@ -43,8 +45,10 @@ def monthly() -> dict[str, dict[int, dict[int, float]]]:
 def yearly() -> dict[str, dict[int, float]]:
     out: dict[str, dict[int, float]] = {}
     with open(DATA / "ember_yearly.csv", newline="") as f:
-        for r in csv.DictReader(f):
-            out.setdefault(r["country"], {})[int(r["year"])] = float(r["gco2_per_kwh"])
+        rows = csv.reader(f)
+        next(rows)  # country, year, gco2_per_kwh
+        for country, year, g in rows:
+            out.setdefault(country, {})[int(year)] = float(g)
     return out
 
 

@@ -475,3 +475,25 @@ def test_node_ids_with_brackets_are_shown_verbatim(pytester, monkeypatch):
     out = result.stdout.str()
     for text in ("test_p[red]", "test_p[tiny-2d]", "test_p[/bold]", "- [b]phase[/b]", "[i]label[/i]"):
         assert text in out, text
+
+
+def test_update_json_hook_amends_the_report(pytester):
+    pytester.makeconftest(
+        """
+        def pytest_carbon_update_json(config, report):
+            report["ci"] = {"job": "gate-42"}
+            for t in report["tests"]:
+                t["team"] = "ldm"
+        """
+    )
+    pytester.makepyfile("def test_a(): pass\n")
+    _, report = run(pytester, "--carbon", "--carbon-meter", "constant:cpu=1W")
+    assert report["ci"] == {"job": "gate-42"} and report["tests"][0]["team"] == "ldm"
+
+
+def test_a_failing_update_hook_does_not_lose_the_report(pytester):
+    pytester.makeconftest("def pytest_carbon_update_json(config, report):\n    raise RuntimeError('oops')\n")
+    pytester.makepyfile("def test_a(): pass\n")
+    result, report = run(pytester, "--carbon", "--carbon-meter", "constant:cpu=1W")
+    assert report["tests"][0]["nodeid"].endswith("test_a")
+    result.stdout.fnmatch_lines(["ERROR: a pytest_carbon_update_json hook failed (RuntimeError: oops); the report is written without its changes"])
