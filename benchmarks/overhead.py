@@ -64,8 +64,8 @@ def make_suite(root: Path, n: int, codecarbon: bool) -> Path:
     return d
 
 
-def run_once(suite: Path, args: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one pytest process."""
+def run_once(suite: Path, args: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MiB, CPU seconds user+sys) of one pytest process."""
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
     # Bytecode caching on, as on a user's machine: otherwise every run recompiles rich,
     # the plugin and pytest itself, and that start-up cost drowns what is measured here.
@@ -78,7 +78,7 @@ def run_once(suite: Path, args: list[str]) -> tuple[float, float]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"{cmd} in {suite} failed ({proc.returncode}):\n{err}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -90,7 +90,7 @@ def main() -> None:
     args = ap.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="carbon-bench-"))
-    results: dict[str, dict[int, list[tuple[float, float]]]] = {}
+    results: dict[str, dict[int, list[tuple[float, float, float]]]] = {}
     plan = [(name, args.sizes) for name in CONFIGS if name != "codecarbon tracker per test"]
     if not args.skip_codecarbon:
         plan.append(("codecarbon tracker per test", args.codecarbon_sizes))
@@ -107,33 +107,43 @@ def main() -> None:
                     suite = make_suite(root, n, codecarbon=name.startswith("codecarbon"))
                     r = run_once(suite, CONFIGS[name.strip()])
                     results.setdefault(name, {}).setdefault(n, []).append(r)
-                    print(f"  rep {rep + 1} {name.strip():28s} n={n:6d}: {r[0]:7.2f} s  {r[1]:6.0f} MiB", file=sys.stderr)
+                    print(f"  rep {rep + 1} {name.strip():28s} n={n:6d}: {r[0]:7.2f} s  {r[1]:6.0f} MiB  cpu {r[2]:7.2f} s", file=sys.stderr)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    def fit(name: str) -> tuple[float, float, dict[int, float], float]:
+    def fit(name: str, cpu: bool = False) -> tuple[float, float, dict[int, float], float]:
+        """Line through the two sizes: median wall time, or (cpu=True) least CPU time."""
         by = results[name]
         (n1, n2) = sorted(by)
-        t1 = statistics.median(w for w, _ in by[n1])
-        t2 = statistics.median(w for w, _ in by[n2])
+        if cpu:
+            t1, t2 = min(c for _, _, c in by[n1]), min(c for _, _, c in by[n2])
+        else:
+            t1, t2 = statistics.median(w for w, _, _ in by[n1]), statistics.median(w for w, _, _ in by[n2])
         slope = (t2 - t1) / (n2 - n1)
-        rss = max(m for runs in by.values() for _, m in runs)
+        rss = max(m for runs in by.values() for _, m, _ in runs)
         return slope, t1 - slope * n1, {n1: t1, n2: t2}, rss
 
     print()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    head = f"| configuration | sizes (tests) | wall time (median of {args.repeats}) | per test | added per test | added fixed | peak RSS |"
+    head = (
+        f"| configuration | sizes (tests) | wall time (median of {args.repeats}) | added per test (wall) | added fixed (wall)"
+        " | CPU time (least) | added per test (CPU) | added fixed (CPU) | peak RSS |"
+    )
     print(head)
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, _ in plan:
-        slope, icpt, walls, rss = fit(name)
         base = "plain pytest " if name == "codecarbon tracker per test" else "plain pytest"
-        bslope, bicpt, _, _ = fit(base)
-        sizes = " / ".join(f"{n:,}" for n in walls)
-        wall = " / ".join(f"{w:.2f} s" for w in walls.values())
-        added = "-" if name.startswith("plain") else f"{(slope - bslope) * 1e3:+.4f} ms"
-        fixed = "-" if name.startswith("plain") else f"{(icpt - bicpt) * 1e3:+.0f} ms"
-        print(f"| {name.strip()} | {sizes} | {wall} | {slope * 1e3:.3f} ms | {added} | {fixed} | {rss:.0f} MiB |")
+        row = [name.strip()]
+        for cpu in (False, True):
+            slope, icpt, times, rss = fit(name, cpu)
+            bslope, bicpt, _, _ = fit(base, cpu)
+            if not cpu:
+                row.append(" / ".join(f"{n:,}" for n in times))
+            row.append(" / ".join(f"{t:.2f} s" for t in times.values()))
+            row.append("-" if name.startswith("plain") else f"{(slope - bslope) * 1e3:+.4f} ms")
+            row.append("-" if name.startswith("plain") else f"{(icpt - bicpt) * 1e3:+.0f} ms")
+        row.append(f"{rss:.0f} MiB")
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,7 @@ class ChannelAttribution:
         open_now = 0
         segs = channel.segments
         starts = [s.start for s in segs]
+        last: tuple[int, int, float] | None = None  # (segment, point, value): reuse b as next a
         for i in range(n - 1):
             a, b = bps[i], bps[i + 1]
             open_now += delta.get(a, 0)
@@ -160,7 +161,10 @@ class ChannelAttribution:
                 if segs and segs[0].start <= a and b <= segs[-1].end:
                     self.gap_ns += b - a
                 continue
-            e = seg.at(b) - seg.at(a)
+            va = last[2] if last is not None and last[0] == k and last[1] == a else seg.at(a)
+            vb = seg.at(b)
+            last = (k, b, vb)
+            e = vb - va
             self.measured_j += e
             uncovered[i + 1] = uncovered[i]
             if open_now > 0:

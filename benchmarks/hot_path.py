@@ -1,0 +1,69 @@
+"""The plugin's own per-test cost, measured in-process without pytest's noise around it.
+
+Replays N tests through a CarbonSession's hot-path hooks (logstart, three logreports,
+logfinish) and then builds the end-of-session report, with a constant meter and with the
+estimate meter, and prints microseconds per test for each part. This isolates what the
+plugin adds from pytest's own ~0.5 ms per test and from run-to-run noise of whole runs.
+
+    python benchmarks/hot_path.py [--tests 10000] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from types import SimpleNamespace
+
+from pytest_carbon.config import Settings
+from pytest_carbon.meters import MeterSpec
+from pytest_carbon.session import CarbonSession
+
+
+class Report(SimpleNamespace):
+    pass
+
+
+def one_run(n: int, meter: MeterSpec) -> tuple[float, float]:
+    config = SimpleNamespace(option=SimpleNamespace(dist="no"), rootpath=".", pluginmanager=None)
+    s = CarbonSession(config, Settings(measure_all=True, meters=(meter,), interval_s=0.1, country="DEU"))  # type: ignore[arg-type]
+    s.test_budgets = {}
+    s._measured = {f"t.py::test_{i}" for i in range(n)}
+    s.install_sigterm = lambda: None  # type: ignore[method-assign]
+    s._start_sampler()
+    reports = [
+        [Report(nodeid=f"t.py::test_{i}", when=w, outcome="passed", passed=True, failed=False, skipped=False) for w in ("setup", "call", "teardown")]
+        for i in range(n)
+    ]
+    t0 = time.perf_counter()
+    for i in range(n):
+        nid = f"t.py::test_{i}"
+        s.pytest_runtest_logstart(nid, ("t.py", i, f"test_{i}"))
+        for r in reports[i]:
+            s.pytest_runtest_logreport(r)  # type: ignore[arg-type]
+        s.pytest_runtest_logfinish(nid)
+    t1 = time.perf_counter()
+    s._stop_sampler()
+    t2 = time.perf_counter()
+    s.build_report()
+    t3 = time.perf_counter()
+    return (t1 - t0) / n * 1e6, (t3 - t2) / n * 1e6
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tests", type=int, default=10_000)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    print(f"| meter | hooks per test (on the test's thread) | report per test (once, at the end) | total per test |")
+    print("|---|---|---|---|")
+    for label, spec in (("constant:cpu=10W", MeterSpec("constant", watts=(("cpu", 10.0),))), ("estimate (cpu, ram)", MeterSpec("estimate"))):
+        runs = [one_run(args.tests, spec) for _ in range(args.repeats)]
+        hot = statistics.median(r[0] for r in runs)
+        end = statistics.median(r[1] for r in runs)
+        print(f"| {label} | {hot:.2f} us | {end:.2f} us | {hot + end:.2f} us |")
+    print(f"\n{args.tests:,} tests, median of {args.repeats} runs.")
+
+
+if __name__ == "__main__":
+    main()
