@@ -579,6 +579,19 @@ class CarbonSession:
         return verdict
 
     def build_report(self, interrupted: bool = False) -> dict[str, Any]:
+        # Tens of thousands of small dicts on top of pytest's large heap would trigger full
+        # garbage collections that walk every object of the session; none of them is garbage.
+        import gc
+
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._build_report(interrupted)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _build_report(self, interrupted: bool) -> dict[str, Any]:
         assert self.sampler is not None
         sampler = self.sampler
         infos = sampler.channel_infos
