@@ -131,4 +131,4 @@ def test_tiny_suite_smoke_run_under_the_plugin(pytester, monkeypatch):
     assert ddp["outcome"] == "passed"
     assert [p["name"] for p in ddp["phases"]] == ["spawn_and_train", "train"]
     assert ddp["info"]["world_size"] == 2 and ddp["info"]["backend"] == "gloo"
-    assert ddp["budget"]["key"] == "test_ldm.py::*tiny*"
+    assert ddp["budget"]["key"] == "test_ldm.py::test_train_diffusion_ddp[tiny*"  # the more specific pattern
