@@ -55,7 +55,7 @@ def main() -> None:
     ap.add_argument("--tests", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    print(f"| meter | hooks per test (on the test's thread) | report per test (once, at the end) | total per test |")
+    print("| meter | hooks per test (on the test's thread) | report per test (once, at the end) | total per test |")
     print("|---|---|---|---|")
     for label, spec in (("constant:cpu=10W", MeterSpec("constant", watts=(("cpu", 10.0),))), ("estimate (cpu, ram)", MeterSpec("estimate"))):
         runs = [one_run(args.tests, spec) for _ in range(args.repeats)]

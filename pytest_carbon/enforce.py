@@ -21,7 +21,7 @@ from .budget import Budget, Measurement, Verdict, Violation, check, check_phase,
 from .report import verdicts
 
 if TYPE_CHECKING:
-    from .session import CarbonSession, TestRecord
+    from .session import CarbonSession
 
 
 class BudgetFailure:
@@ -110,12 +110,10 @@ class BudgetEnforcer:
             return
         text = verdicts.failure_text(entries, s.intensity.as_dict(), s.settings.pue)
         if not failing or s.settings.budget_mode != "enforce":
-            s.budget_notes.append((rec.nodeid, text))
-            return
+            return  # warn mode and undecided verdicts are listed with the table, from the report
         if report.passed:
             report.outcome = "failed"
             report.longrepr = BudgetFailure(text, rec.location[0], rec.location[1])  # type: ignore[assignment]
-            rec.budget_failed = True
         else:
             report.sections.append(("carbon budget", text))
 
@@ -150,12 +148,3 @@ def judge_session(session: "CarbonSession") -> list[Violation]:
         found = [Violation("session", "undecided", None, 0.0, budget, "meters had gaps, so the measured total is a lower bound")]
     return found
 
-
-def record_budget_dict(rec: "TestRecord") -> dict[str, Any]:
-    v = getattr(rec, "verdict", None)
-    if v is None:
-        return {"budget": None, "violations": []}
-    return {
-        "budget": v.budget.as_dict() if v.budget else None,
-        "violations": [x.as_dict() for x in v.violations],
-    }

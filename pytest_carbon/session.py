@@ -39,7 +39,7 @@ class PhaseRecord:
 class TestRecord:
     """One measured test: a plain slotted class, created once per test on the hot path."""
 
-    __slots__ = ("nodeid", "location", "t0", "t1", "outcome", "phases", "verdict", "budget_failed", "pauses", "projections", "info")
+    __slots__ = ("nodeid", "location", "t0", "t1", "outcome", "phases", "verdict", "pauses", "projections", "info")
 
     def __init__(self, nodeid: str, location: tuple[str, int | None, str], t0: int):
         self.nodeid = nodeid
@@ -49,7 +49,6 @@ class TestRecord:
         self.outcome = "passed"
         self.phases: list[PhaseRecord] = []
         self.verdict: Any = None
-        self.budget_failed = False
         self.pauses: list[tuple[int, int]] = []  # the plugin's own waits, not the test's
         self.projections: list[ProjectionSpec] = []
         self.info: dict[str, Any] = {}
@@ -160,26 +159,6 @@ class CarbonFixture:
         return self._session.energy_so_far(self._record)
 
 
-class InertFixture:
-    """The fixture where this process measures nothing (xdist workers): phases still run."""
-
-    @contextlib.contextmanager
-    def phase(self, name: str, items: int | None = None, **budget: Any) -> Iterator[None]:
-        yield None
-
-    def energy_j(self) -> float | None:
-        return None
-
-    def project(self, phase: str, count: int, label: str | None = None) -> None:
-        return None
-
-    def info(self, **values: Any) -> None:
-        return None
-
-    def add_phase(self, name: str, start_ns: int, end_ns: int, items: int | None = None) -> None:
-        return None
-
-
 class CarbonSession:
     def __init__(self, config: pytest.Config, settings: Settings):
         self.config = config
@@ -193,7 +172,6 @@ class CarbonSession:
         self.report: dict[str, Any] | None = None
         self.messages: list[str] = []  # for the terminal summary (report write errors etc.)
         self.test_budgets: dict[str, Budget] = {}
-        self.budget_notes: list[tuple[str, str]] = []  # (nodeid, text) found but not failing
         self.session_violations: list[Violation] = []
         self._enforcer: Any = None
         self.worker = hasattr(config, "workerinput")  # an xdist worker: times tests, measures nothing

@@ -28,10 +28,6 @@ class UnitError(ValueError):
     """A quantity that cannot be read; the message names the value and the accepted forms."""
 
 
-def _forms(units: dict[str, float], symbols: list[str]) -> str:
-    return ", ".join(symbols)
-
-
 def parse_quantity(
     text: str | int | float,
     units: dict[str, float],
@@ -54,7 +50,7 @@ def parse_quantity(
     Raises:
         UnitError: with the value, what it should be, and the accepted forms.
     """
-    forms = _forms(units, symbols)
+    forms = ", ".join(symbols)
     example = f"e.g. '12 {symbols[1] if len(symbols) > 1 else symbols[0]}'"
     if isinstance(text, bool):
         raise UnitError(f"{text!r} is not {what}; use a number with a unit ({forms}), {example}")
@@ -123,7 +119,7 @@ def _sig(x: float, digits: int = 3) -> str:
 
 
 def format_energy(j: float | None, digits: int = 3) -> str:
-    """Human energy: J below 1 Wh... as Wh and kWh above; '-' for unknown."""
+    """Human energy: J (kJ) below 1 Wh, then Wh, then kWh; '?' for unknown, never 0."""
     if j is None:
         return "?"
     if abs(j) < J_PER_WH:
@@ -133,13 +129,6 @@ def format_energy(j: float | None, digits: int = 3) -> str:
     if abs(j) < J_PER_KWH:
         return f"{_sig(j / J_PER_WH, digits)} Wh"
     return f"{_sig(j / J_PER_KWH, digits)} kWh"
-
-
-def format_wh(j: float | None, digits: int = 3) -> str:
-    """Energy in Wh always (the table's unit), significant digits kept for small values."""
-    if j is None:
-        return "?"
-    return _sig(j / J_PER_WH, digits)
 
 
 def format_co2(g: float | None, digits: int = 3) -> str:
@@ -154,12 +143,6 @@ def format_co2(g: float | None, digits: int = 3) -> str:
     return f"{_sig(g / 1e6, digits)} t"
 
 
-def format_g(g: float | None, digits: int = 3) -> str:
-    if g is None:
-        return "?"
-    return _sig(g, digits)
-
-
 def format_duration(s: float | None) -> str:
     if s is None:
         return "?"
@@ -170,7 +153,3 @@ def format_duration(s: float | None) -> str:
     if s < 7200:
         return f"{s / 60:.1f} min"
     return f"{s / 3600:.2f} h"
-
-
-def kwh(j: float) -> float:
-    return j / J_PER_KWH
