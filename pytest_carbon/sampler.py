@@ -13,15 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .attribution import Channel, build_segments
+from .attribution import Channel, Segment, build_segments
 from .meters.base import ChannelInfo, Meter, MeterError
-
-
-def _interp(times: list[int], vals: list[float], base: int, i: int, t: int) -> float:
-    """Value at ``t`` between readings i and i+1 (``vals`` starts at reading ``base``)."""
-    ta, tb = times[i], times[i + 1]
-    va, vb = vals[i - base], vals[i + 1 - base]
-    return va + (vb - va) * (t - ta) / (tb - ta) if tb > ta else va
 
 
 @dataclass
@@ -104,7 +97,8 @@ class Sampler:
                     if len(vals) != len(raw) or any(b < a for a, b in zip(vals, vals[1:])):
                         out[info.name] = None  # a failed read or a counter reset: unknown
                         continue
-                    out[info.name] = _interp(times, vals, i0, i1 - 1, t1) - _interp(times, vals, i0, i0, t0)
+                    seg = Segment(times[i0 : i1 + 1], vals)  # attribution's own interpolation
+                    out[info.name] = seg.at(t1) - seg.at(t0)
         return out
 
     def session_energy(self) -> tuple[float, bool]:

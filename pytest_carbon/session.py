@@ -65,6 +65,27 @@ class TestRecord:
         return [(a, b) for a, b in out if b > a]
 
 
+def _plain_pass(report: pytest.TestReport) -> bool:
+    """A passed setup, call or teardown: the common report, which changes no outcome."""
+    return report.outcome == "passed" and (report.when != "call" or not hasattr(report, "wasxfail"))
+
+
+def next_outcome(current: str, report: pytest.TestReport) -> str:
+    """A test's outcome after one more of its reports (setup, call, teardown)."""
+    if report.failed:
+        return "error" if report.when != "call" else "failed"
+    if report.skipped:
+        return ("xfailed" if hasattr(report, "wasxfail") else "skipped") if current == "passed" else current
+    if report.when == "call" and report.passed and hasattr(report, "wasxfail"):
+        return "xpassed"
+    return current
+
+
+def _positive_items(what: str, items: Any) -> None:
+    if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items <= 0):
+        raise ValueError(f"{what}, items=...) must be a positive whole number, got {items!r}")
+
+
 class CarbonFixture:
     """The ``carbon`` fixture: phases inside a test, and the test's energy so far."""
 
@@ -88,8 +109,7 @@ class CarbonFixture:
         __tracebackhide__ = True  # a bad argument is the caller's line, not the plugin's
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"carbon.phase(name=...) needs a non-empty name, got {name!r}")
-        if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items <= 0):
-            raise ValueError(f"carbon.phase({name!r}, items=...) must be a positive whole number, got {items!r}")
+        _positive_items(f"carbon.phase({name!r}", items)
         budget = None
         if co2 is not None or energy is not None:
             given = {k: v for k, v in (("co2", co2), ("energy", energy)) if v is not None}
@@ -120,8 +140,7 @@ class CarbonFixture:
                 f"carbon.add_phase({name!r}, {start_ns!r}, {end_ns!r}): the span must be time.monotonic_ns()"
                 " values inside this test, start before end"
             )
-        if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items <= 0):
-            raise ValueError(f"carbon.add_phase({name!r}, items=...) must be a positive whole number, got {items!r}")
+        _positive_items(f"carbon.add_phase({name!r}", items)
         self._record.phases.append(PhaseRecord(name, start_ns, end_ns, items=items))
 
     def project(self, phase: str, count: int, label: str | None = None) -> None:
@@ -260,14 +279,15 @@ class CarbonSession:
         table = self.settings.budgets
         for item in items:
             marker = item.get_closest_marker("carbon")
+            from_table = for_test(table, item.nodeid)
             if (
                 self.settings.measure_all
                 or marker is not None
                 or "carbon" in getattr(item, "fixturenames", ())
-                or for_test(table, item.nodeid) not in (None, table.default)  # a budget names it
+                or from_table not in (None, table.default)  # a budget names it
             ):
                 measured.add(item.nodeid)
-                budget = for_test(table, item.nodeid, parse_marker(item) if marker is not None else None)
+                budget = (parse_marker(item) if marker is not None else None) or from_table
                 if budget is not None:
                     self.test_budgets[item.nodeid] = budget
         self._measured = measured
@@ -306,29 +326,19 @@ class CarbonSession:
         if self.xdist_controller:
             self._controller_report(report)
             return
-        if report.outcome == "passed" and (report.when != "call" or not hasattr(report, "wasxfail")):
+        if _plain_pass(report):
             return  # the common case, first
         rec = self._current
-        if rec is None or rec.nodeid != report.nodeid:
-            return
-        if report.failed:
-            rec.outcome = "error" if report.when != "call" else "failed"
-        elif report.skipped and rec.outcome == "passed":
-            rec.outcome = "xfailed" if hasattr(report, "wasxfail") else "skipped"
-        elif report.when == "call" and report.passed:
-            rec.outcome = "xpassed"
+        if rec is not None and rec.nodeid == report.nodeid:
+            rec.outcome = next_outcome(rec.outcome, report)
 
     def _controller_report(self, report: pytest.TestReport) -> None:
         """xdist controller: outcomes as reports arrive, and each test's record with its teardown."""
         from .xdist import KEY, from_wire
 
         nid = report.nodeid
-        if report.failed:
-            self._outcomes[nid] = "error" if report.when != "call" else "failed"
-        elif report.skipped and nid not in self._outcomes:
-            self._outcomes[nid] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
-        elif report.when == "call" and report.passed and hasattr(report, "wasxfail"):
-            self._outcomes[nid] = "xpassed"
+        if not _plain_pass(report):
+            self._outcomes[nid] = next_outcome(self._outcomes.get(nid, "passed"), report)
         for key, value in report.user_properties:
             if key == KEY and isinstance(value, dict):
                 rec, marker, visible = from_wire(value)
@@ -544,15 +554,17 @@ class CarbonSession:
             self.test_budgets[rec.nodeid] = budget
         m = Measurement(w["co2_g"], w["energy_j"]["total"], w["estimated"], w["approximate"])
         verdict = Verdict(budget=budget, measurement=m, violations=check("test", budget, m, require_measured=req))
+        any_phase_budget = False
         for p in rec.phases:
             pb, ib = for_phase(table, p.name, p.budget)
             if not (pb or ib):
                 continue
+            any_phase_budget = True
             pw = window(p.t0, p.t1, None, claims)
             pm = Measurement(pw["co2_g"], pw["energy_j"]["total"], pw["estimated"], pw["approximate"])
             whole, each = check_phase(p.name, pb, ib, pm, p.items, require_measured=req)
             verdict.violations += whole + each
-        if budget is None and not verdict.violations and not any(for_phase(table, p.name, p.budget) != (None, None) for p in rec.phases):
+        if budget is None and not any_phase_budget:
             return None
         return verdict
 
@@ -577,17 +589,14 @@ class CarbonSession:
         claims = [Claim(a, b, self._claims(r)) for r in self.records for a, b in r.spans()]
         points = [t for r in self.records for p in r.phases for t in (p.t0, p.t1)]
         per_channel, totals = attribute(channels, claims, points)
-        resolution = {
-            c.name: (0.0 if c.method == CONSTANT else max(c.cadence_s, sampler.interval_s)) for c in infos
-        }
-        estimated_channels = {c.name for c in infos if c.estimated}
-        factor = self.settings.pue * self.intensity.g_per_kwh / 3.6e6  # g per J
+        resolution = self.resolution()
+        factor = self.g_per_j
 
         cas = list(per_channel.items())
         names = [n for n, _ in cas]
         res = [resolution[n] for n in names]
         max_res = max(res, default=0.0)
-        any_estimated = bool(estimated_channels & set(names))
+        any_estimated = self.estimated
 
         def window(
             t0: int, t1: int, spans: list[tuple[int, int]] | None = None, claims: frozenset[str] | None = None
