@@ -398,12 +398,12 @@ class CarbonSession:
 
     def _xdist_verdicts(self, session: pytest.Session) -> None:
         """Under xdist the verdicts come after the tests: one FAIL line each, and exit code 1."""
-        from .report.verdicts import from_dict, headline
+        from .report.verdicts import from_dict, headline, violations_of
 
         assert self.report is not None
         failing = 0
         for t in self.report["tests"]:
-            for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+            for d in violations_of(t):
                 if d["metric"] == "undecided":
                     continue
                 failing += 1

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..compare import Change, Comparison
 from ..units import format_co2, format_energy
-from .verdicts import from_dict, headline
+from .verdicts import from_dict, headline, violations_of
 
 COMMENT_MARKER = "<!-- pytest-carbon:comment -->"
 
@@ -49,7 +49,7 @@ def annotation_lines(report: dict[str, Any], comparison: Comparison | None, relo
     out = []
     relocate = relocate or (lambda f: f)
     for t in report["tests"]:
-        for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+        for d in violations_of(t):
             if d["metric"] == "undecided":
                 continue
             out.append(
@@ -135,7 +135,7 @@ def summary_markdown(report: dict[str, Any], comparison: Comparison | None = Non
         lines += ["| test | time | energy | CO2eq | budget |", "|---|--:|--:|--:|---|"]
         for t in tests:
             bud = ""
-            found = t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]
+            found = violations_of(t)
             if any(d["metric"] != "undecided" for d in found):
                 bud = "❌ over"
             elif t.get("budget"):
@@ -150,7 +150,7 @@ def summary_markdown(report: dict[str, Any], comparison: Comparison | None = Non
     if b.get("mode") not in (None, "off") and (b.get("tests_with_budget") or b.get("session")):
         lines.append(f"**Budgets ({b['mode']}):** {len(over)} of {b.get('tests_with_budget', 0)} tests with a budget over it.")
         for t in report["tests"]:
-            for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+            for d in violations_of(t):
                 lines.append(f"- {md(t['nodeid'])}: {md(headline(from_dict(d)))}")
         for d in b.get("session_violations", []):
             lines.append(f"- session: {md(headline(from_dict(d)))}")

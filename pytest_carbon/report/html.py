@@ -10,7 +10,7 @@ import html
 from typing import Any
 
 from ..units import format_co2, format_duration, format_energy
-from .verdicts import budget_use, from_dict, headline
+from .verdicts import budget_use, from_dict, headline, violations_of
 
 PALETTE = ["#2f6f4f", "#d08c30", "#4a78b8", "#b8504a", "#7a5fa8", "#3d9aa0", "#8a8a3a", "#a05c8a"]
 
@@ -107,7 +107,7 @@ def _budgets_section(report: dict[str, Any]) -> list[str]:
     over = b.get("tests_over_budget", [])
     out = [f"<h2>Budgets ({e(b['mode'])})</h2>", f"<p>{len(over)} of {b.get('tests_with_budget', 0)} tests with a budget over it.</p><ul>"]
     for t in report["tests"]:
-        for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+        for d in violations_of(t):
             out.append(f'<li><code>{e(t["nodeid"])}</code>: <span class="bad">{e(headline(from_dict(d)))}</span></li>')
     for d in b.get("session_violations", []):
         out.append(f'<li>session: <span class="bad">{e(headline(from_dict(d)))}</span></li>')

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from ..units import format_co2, format_duration, format_energy
-from .verdicts import budget_use, from_dict, headline
+from .verdicts import budget_use, from_dict, headline, violations_of
 
 
 def _g(x: float | None, scale: float = 1.0) -> str:
@@ -97,7 +97,7 @@ def _budget_lines(report: dict[str, Any], console: Any) -> None:
         verdict = f"{len(over)} over it" if over else "none over it"
         console.print(Text(f"Budgets ({mode}): {n} test{'s' if n != 1 else ''} with a budget, {verdict}", style=style))
     for t in report["tests"]:
-        for d in t.get("violations", []) + [v for p in t.get("phases", []) for v in p.get("violations", [])]:
+        for d in violations_of(t):
             if d["metric"] == "undecided":
                 console.print(Text(f"{t['nodeid']}: {headline(from_dict(d))}", style="yellow"))
             elif mode == "warn":
@@ -243,11 +243,11 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
         console.print(Text(LEGEND, style="dim"))
 
 
-def render_text(report: dict[str, Any], *, width: int, markup: bool, top: int = 10) -> str:
+def _console(buf: io.StringIO, width: int, markup: bool) -> Any:
+    """A rich console writing into ``buf`` with pytest's width and markup decision."""
     from rich.console import Console
 
-    buf = io.StringIO()
-    console = Console(
+    return Console(
         file=buf,
         width=max(width, 40),
         force_terminal=markup,
@@ -257,7 +257,11 @@ def render_text(report: dict[str, Any], *, width: int, markup: bool, top: int = 
         emoji=False,
         soft_wrap=False,
     )
-    render(report, console, top=top)
+
+
+def render_text(report: dict[str, Any], *, width: int, markup: bool, top: int = 10) -> str:
+    buf = io.StringIO()
+    render(report, _console(buf, width, markup), top=top)
     return buf.getvalue()
 
 
@@ -315,13 +319,7 @@ def render_comparison(c: Any, console: Any) -> None:
 
 
 def write_comparison(terminalreporter: Any, comparison: Any) -> None:
-    from rich.console import Console
-
     tw = terminalreporter.config.get_terminal_writer()
     buf = io.StringIO()
-    console = Console(
-        file=buf, width=max(tw.fullwidth, 40), force_terminal=tw.hasmarkup, no_color=not tw.hasmarkup,
-        color_system="standard" if tw.hasmarkup else None, highlight=False, emoji=False,
-    )  # fmt: skip
-    render_comparison(comparison, console)
+    render_comparison(comparison, _console(buf, tw.fullwidth, tw.hasmarkup))
     terminalreporter.write(buf.getvalue())

@@ -66,6 +66,12 @@ def budget_use(budget: dict[str, Any] | None, co2_g: float | None, energy_j: flo
     return best
 
 
+def violations_of(test: dict[str, Any]) -> list[dict[str, Any]]:
+    """A report entry's violations: the test's own, then its phases'."""
+    own: list[dict[str, Any]] = test.get("violations", [])
+    return own + [v for p in test.get("phases", []) for v in p.get("violations", [])]
+
+
 def from_dict(d: dict[str, Any]) -> Violation:
     """A violation as stored in the JSON report, for rendering saved reports."""
     return Violation(
