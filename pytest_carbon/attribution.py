@@ -2,16 +2,13 @@
 
 No pytest, no meters, no files. Inputs are plain data:
 
-* a :class:`Channel` per energy channel (``gpu:0``, ``cpu``, ...): its readings as *segments*,
-  each a run of successful, monotone cumulative readings ``(t_ns, joules)``. A failed read or a
-  counter that went backwards ends a segment; the time between two segments is a *gap* whose
-  energy nobody knows.
+* a :class:`~pytest_carbon.timeline.Channel` per energy channel (``gpu:0``, ``cpu``, ...): its
+  readings as segments with gaps between them (see :mod:`pytest_carbon.timeline`).
 * *claims*: the test windows ``[t0, t1]`` that share machine-wide channels. Energy of every
   interval is split equally among the claims open in it, so concurrent tests (xdist workers,
   threads) never count the same joule twice.
 * *windows* to evaluate: each test, and each phase inside a test (a phase takes its test's share).
 
-Energy at a time inside a segment is linear interpolation between the neighbouring readings.
 The bookkeeping keeps, per channel: ``measured = attributed + incomplete + unattributed``
 (``incomplete`` is the measured part of windows that also overlap a gap, whose own energy is
 therefore reported as unknown rather than as a partial number).
@@ -20,77 +17,12 @@ therefore reported as unknown rather than as a partial number).
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple, Sequence
+from dataclasses import dataclass
+from typing import Iterable, Sequence
 
+from .timeline import Channel, WindowEnergy
 
-@dataclass
-class Segment:
-    """A run of successful readings: timestamps (ns, increasing) and cumulative joules."""
-
-    times: list[int] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
-
-    @property
-    def start(self) -> int:
-        return self.times[0]
-
-    @property
-    def end(self) -> int:
-        return self.times[-1]
-
-    def at(self, t: int) -> float:
-        """Interpolated cumulative energy (J) at ``t``; ``t`` must lie within the segment."""
-        times = self.times
-        i = bisect.bisect_left(times, t)
-        if i < len(times) and times[i] == t:
-            return self.values[i]
-        if i == 0 or i == len(times):
-            raise ValueError(f"time {t} outside segment [{times[0]}, {times[-1]}]")
-        t0, t1 = times[i - 1], times[i]
-        v0, v1 = self.values[i - 1], self.values[i]
-        return v0 + (v1 - v0) * (t - t0) / (t1 - t0)
-
-
-@dataclass
-class Channel:
-    name: str
-    segments: list[Segment] = field(default_factory=list)
-
-    def measured_j(self) -> float:
-        return sum(s.values[-1] - s.values[0] for s in self.segments if len(s.times) > 1)
-
-    def gaps(self) -> list[tuple[int, int]]:
-        """Spans between segments (ns), where energy is unknown."""
-        segs = [s for s in self.segments if s.times]
-        return [(a.end, b.start) for a, b in zip(segs, segs[1:])]
-
-
-def build_segments(samples: Iterable[tuple[int, float | None]]) -> list[Segment]:
-    """Turn ``(t_ns, cumulative_j or None-for-failed-read)`` into segments.
-
-    A failed read or a reading below the previous one (a counter reset) closes the segment.
-    Segments with a single reading cover no time and carry no energy; they are dropped.
-    """
-    segments: list[Segment] = []
-    cur = Segment()
-    for t, v in samples:
-        if v is None:
-            if len(cur.times) > 1:
-                segments.append(cur)
-            cur = Segment()
-            continue
-        if cur.times and (v < cur.values[-1] or t <= cur.times[-1]):
-            if t <= cur.times[-1] and v >= cur.values[-1]:
-                continue  # duplicate timestamp: keep the first reading
-            if len(cur.times) > 1:
-                segments.append(cur)
-            cur = Segment()
-        cur.times.append(t)
-        cur.values.append(v)
-    if len(cur.times) > 1:
-        segments.append(cur)
-    return segments
+__all__ = ["ChannelAttribution", "ChannelTotals", "Claim", "attribute"]
 
 
 @dataclass(frozen=True)
@@ -102,15 +34,7 @@ class Claim:
     channels: frozenset[str] | None = None
 
 
-class WindowEnergy(NamedTuple):
-    """Energy of one window on one channel: joules, or None where a gap makes it unknown."""
-
-    energy_j: float | None
-    covered_j: float  # the measured part, also when the window is incomplete
-    gap_ns: int
-
-
-@dataclass
+@dataclass(frozen=True)
 class ChannelTotals:
     measured_j: float
     attributed_j: float

@@ -17,8 +17,8 @@ A value is a CO2 amount (``"5 g"``) or a table with ``co2``, ``energy`` or both.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, Sequence
 
 from .units import UnitError, parse_co2_g, parse_energy_j
 
@@ -170,15 +170,31 @@ def for_phase(table: BudgetTable, name: str, code: Budget | None = None) -> tupl
     return code or _best(table.phases, name), _best(table.items, name)
 
 
+class Measured(Protocol):
+    """What a verdict needs of a measurement: grams, joules (None: unknown) and its quality."""
+
+    @property
+    def co2_g(self) -> float | None: ...
+    @property
+    def energy_j(self) -> float | None: ...
+    @property
+    def estimated(self) -> bool: ...
+    @property
+    def approximate(self) -> bool: ...
+    @property
+    def duration_s(self) -> float | None: ...
+
+
 @dataclass(frozen=True)
 class Measurement:
     co2_g: float | None
     energy_j: float | None
     estimated: bool = False
     approximate: bool = False
+    duration_s: float | None = None
 
 
-def check(subject: str, budget: Budget | None, m: Measurement, *, require_measured: bool = False) -> list[Violation]:
+def check(subject: str, budget: Budget | None, m: Measured, *, require_measured: bool = False) -> list[Violation]:
     """Violations of one budget by one measurement (empty when within budget)."""
     if budget is None:
         return []
@@ -199,7 +215,7 @@ def check(subject: str, budget: Budget | None, m: Measurement, *, require_measur
 
 
 def check_phase(
-    name: str, budget: Budget | None, item_budget: Budget | None, m: Measurement, items: int | None, *, require_measured: bool = False
+    name: str, budget: Budget | None, item_budget: Budget | None, m: Measured, items: int | None, *, require_measured: bool = False
 ) -> tuple[list[Violation], list[Violation]]:
     """(phase violations, per-item violations) of one phase measured as ``m`` over ``items``."""
     whole = check(f"phase {name!r}", budget, m, require_measured=require_measured)
@@ -210,15 +226,82 @@ def check_phase(
         None if m.energy_j is None else m.energy_j / items,
         m.estimated,
         m.approximate,
+        m.duration_s,
     )
     subject = f"per item of phase {name!r} ({items} items)"
     return whole, check(subject, item_budget, per, require_measured=require_measured)
 
 
-@dataclass
-class Verdict:
-    """Everything judged for one test: its budgets and violations."""
+@dataclass(frozen=True)
+class Finding:
+    """A violation with the window measurement it was judged on (and the phase's items)."""
 
-    budget: Budget | None = None
-    measurement: Measurement | None = None
-    violations: list[Violation] = field(default_factory=list)
+    violation: Violation
+    measurement: Measured
+    items: int | None = None  # set for a per-item violation
+
+
+@dataclass(frozen=True)
+class PhaseCheck:
+    """One phase to judge: its budgets and its measurement."""
+
+    name: str
+    budget: Budget | None
+    item_budget: Budget | None
+    measurement: Measured
+    items: int | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything judged for one test: its budget, what it was judged on, and the findings."""
+
+    budget: Budget | None
+    measurement: Measured
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        return tuple(f.violation for f in self.findings)
+
+    @property
+    def failing(self) -> bool:
+        """Whether a finding is a real violation (not an undecided, unknown measurement)."""
+        return any(f.violation.metric != "undecided" for f in self.findings)
+
+
+def judge(
+    budget: Budget | None,
+    measurement: Measured,
+    phases: Sequence[PhaseCheck] = (),
+    *,
+    require_measured: bool = False,
+) -> Verdict | None:
+    """A test's verdict: its own budget and its phases', or None where nothing is budgeted.
+
+    The one place budgets meet measurements: the in-process verdict, made when the call ends,
+    and the xdist controller's, made at the end of the session, both call it.
+    """
+    if budget is None and not any(p.budget or p.item_budget for p in phases):
+        return None
+    req = require_measured
+    findings = [Finding(v, measurement) for v in check("test", budget, measurement, require_measured=req)]
+    for p in phases:
+        if not (p.budget or p.item_budget):
+            continue
+        whole, each = check_phase(p.name, p.budget, p.item_budget, p.measurement, p.items, require_measured=req)
+        findings += [Finding(v, p.measurement) for v in whole]
+        findings += [Finding(v, p.measurement, p.items) for v in each]
+    return Verdict(budget, measurement, tuple(findings))
+
+
+def judge_session(budget: Budget | None, m: Measured, *, gaps: bool, require_measured: bool = False) -> tuple[Violation, ...]:
+    """The session budget against the session's measured energy ``m``.
+
+    Where a meter had gaps the measured total is a lower bound: over budget is certain, within
+    budget is not, so that verdict is undecided.
+    """
+    found = check("session", budget, m, require_measured=require_measured)
+    if budget is not None and gaps and not found:
+        found = [Violation("session", "undecided", None, 0.0, budget, "meters had gaps, so the measured total is a lower bound")]
+    return tuple(found)

@@ -162,13 +162,12 @@ def _html(args: argparse.Namespace) -> int:
 
 
 def _top(v: str) -> int:
+    from .units import UnitError, parse_count
+
     try:
-        n = int(v)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{v!r} is not a whole number of tests (0 or more)")
-    return n
+        return parse_count(v, "a whole number of tests")
+    except UnitError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

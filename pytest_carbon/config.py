@@ -17,7 +17,7 @@ from typing import Any, Callable
 from . import intensity as intensity_mod
 from .budget import BudgetError, BudgetTable, parse_table
 from .meters import MeterSpec
-from .units import UnitError, parse_duration_s, parse_energy_j, parse_percent, parse_power_w
+from .units import UnitError, parse_count, parse_duration_s, parse_energy_j, parse_percent, parse_power_w
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -190,12 +190,9 @@ def _zones(v: Any) -> tuple[str, ...]:
 
 def _top(v: Any) -> int:
     try:
-        n = int(v) if not isinstance(v, bool) and float(v) == int(float(v)) else -1
-    except (TypeError, ValueError):
-        n = -1
-    if n < 0:
-        raise ConfigError("must be a whole number of tests, 0 or more (0 hides the table)")
-    return n
+        return parse_count(v, "a whole number of tests")
+    except UnitError as e:
+        raise ConfigError(f"{e} (0 hides the table)") from None
 
 
 KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {

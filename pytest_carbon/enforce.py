@@ -1,9 +1,10 @@
 """Budgets enforced as test outcomes.
 
 Registered only when some budget exists, so suites without budgets pay nothing. A test's
-verdict is decided when its call ends: the sampler is given up to one interval to read past
-that instant, the window [start of setup, end of call] is measured, and an over-budget test
-that passed is turned into a failure in its own report. A test that failed for its own
+verdict is decided when its call ends: the sampler thread is given 1.5 sampling intervals to
+read past that instant (after that, the reading is taken on the test's thread), the window
+[start of setup, end of call] is measured, and an over-budget test that passed is turned
+into a failure in its own report. A test that failed for its own
 reasons keeps its failure; the budget finding is added as a report section. The test's
 teardown energy is in the JSON report but not in the verdict, so that the failure can be the
 test's own ``FAILED`` line.
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .budget import Budget, Measurement, Verdict, Violation, check, check_phase, for_phase
+from .budget import Budget, PhaseCheck, for_phase, judge
 from .report import verdicts
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ def parse_marker(item: pytest.Item) -> Budget | None:
 
 
 class BudgetEnforcer:
+    """Registered only when some budget exists: judges each test when its call ends."""
+
     def __init__(self, session: "CarbonSession"):
         self.session = session
 
@@ -75,76 +78,27 @@ class BudgetEnforcer:
 
     def judge(self, item: pytest.Item, report: pytest.TestReport) -> None:
         s = self.session
-        rec = s._current
-        if rec is None or rec.nodeid != item.nodeid or s.sampler is None:
-            return
+        rec = s.current(item.nodeid)
+        if rec is None or report.skipped:
+            return  # not measured, or skipped or xfailed: such tests are not judged
         table = s.settings.budgets
-        test_budget = s.test_budgets.get(rec.nodeid)
-        phase_budgets = [(p, *for_phase(table, p.name, p.budget)) for p in rec.phases]
-        if test_budget is None and not any(pb or ib for _, pb, ib in phase_budgets):
-            return
-        if report.skipped:
-            return  # skipped and xfailed tests are not judged
+        budget = s.test_budgets.get(rec.nodeid)
+        phases = [(p, *for_phase(table, p.name, p.budget)) for p in rec.phases]
+        phases = [(p, pb, ib) for p, pb, ib in phases if pb or ib]
+        if budget is None and not phases:
+            return  # nothing to judge: no wait for the sampler
         t1 = time.monotonic_ns()
-        s.sampler.wait_past(t1)
-        # The wait is the plugin's, not the test's: its energy goes to "outside tests".
-        rec.pauses.append((t1, time.monotonic_ns()))
-        req = s.settings.require_measured
-        entries: list[tuple[Violation, Measurement, float, int | None]] = []
-        verdict = Verdict(budget=test_budget)
-        m = self.measure(rec.t0, t1)
-        verdict.measurement = m
-        dur = (t1 - rec.t0) / 1e9
-        entries += [(v, m, dur, None) for v in check("test", test_budget, m, require_measured=req)]
-        for p, pb, ib in phase_budgets:
-            if not (pb or ib):
-                continue
-            pm = self.measure(p.t0, p.t1)
-            pdur = (p.t1 - p.t0) / 1e9
-            whole, each = check_phase(p.name, pb, ib, pm, p.items, require_measured=req)
-            entries += [(v, pm, pdur, None) for v in whole] + [(v, pm, pdur, p.items) for v in each]
-        verdict.violations = [v for v, *_ in entries]
-        rec.verdict = verdict
-        failing = [e for e in entries if e[0].metric != "undecided"]
-        if not entries:
+        s.wait_for_sampler(rec, t1)
+        checks = [PhaseCheck(p.name, pb, ib, s.measure_live(p.t0, p.t1), p.items) for p, pb, ib in phases]
+        verdict = judge(budget, s.measure_live(rec.t0, t1), checks, require_measured=s.settings.require_measured)
+        if verdict is None:
             return
-        text = verdicts.failure_text(entries, s.intensity.as_dict(), s.settings.pue)
-        if not failing or s.settings.budget_mode != "enforce":
+        s.verdicts[rec.nodeid] = verdict
+        if not verdict.failing or s.settings.budget_mode != "enforce":
             return  # warn mode and undecided verdicts are listed with the table, from the report
+        text = verdicts.failure_text(verdict.findings, s.intensity.as_dict(), s.settings.pue)
         if report.passed:
             report.outcome = "failed"
             report.longrepr = BudgetFailure(text, rec.location[0], rec.location[1])  # type: ignore[assignment]
         else:
             report.sections.append(("carbon budget", text))
-
-    def measure(self, t0: int, t1: int) -> Measurement:
-        s = self.session
-        assert s.sampler is not None
-        energy = s.sampler.window_energy(t0, t1)
-        known = [v for v in energy.values() if v is not None]
-        total = sum(known) if len(known) == len(energy) else None
-        res = s.resolution()
-        dur = (t1 - t0) / 1e9
-        return Measurement(
-            co2_g=None if total is None else total * s.g_per_j,
-            energy_j=total,
-            estimated=s.estimated,
-            approximate=any(dur < r for r in res.values()),
-        )
-
-
-def judge_session(session: "CarbonSession") -> list[Violation]:
-    """The session budget against the energy measured so far (called once the tests ran)."""
-    s = session
-    budget = s.settings.budgets.session
-    if budget is None or s.sampler is None:
-        return []
-    s.sampler.sample_now()
-    energy, gaps = s.sampler.session_energy()
-    m = Measurement(energy * s.g_per_j, energy, s.estimated, False)
-    found = check("session", budget, m, require_measured=s.settings.require_measured)
-    if gaps and not found:
-        # Measured energy is a lower bound when a meter had gaps: within budget is not certain.
-        found = [Violation("session", "undecided", None, 0.0, budget, "meters had gaps, so the measured total is a lower bound")]
-    return found
-

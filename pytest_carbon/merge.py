@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .report.json_report import CAR_G_PER_KM, SCHEMA
+from .results import SCHEMA
+from .units import CAR_G_PER_KM
 
 
 def merge(shards: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:

@@ -91,5 +91,6 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def carbon(request: pytest.FixtureRequest) -> Any:
     """Phases inside a test and its energy so far: ``with carbon.phase("train"): ...``."""
-    session = request.config.stash[SESSION]
-    return session.fixture(request)
+    from .fixture import request_fixture
+
+    return request_fixture(request.config.stash[SESSION], request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .report.json_report import CAR_G_PER_KM
+from .units import CAR_G_PER_KM
 
 
 @dataclass(frozen=True)
@@ -20,20 +20,38 @@ class ProjectionSpec:
     label: str  # e.g. "10,000 images"
 
 
-def project(spec: ProjectionSpec, energy_j: float | None, items: int, g_per_j: float) -> dict[str, Any]:
-    """The full run's energy, CO2 and car-km from ``items`` measured items using ``energy_j``."""
+@dataclass(frozen=True)
+class Projection:
+    """A full run's energy (J), CO2 (g) and car-km from ``measured_items`` measured items."""
+
+    spec: ProjectionSpec
+    measured_items: int
+    energy_j_per_item: float | None
+    energy_j: float | None
+    co2_g: float | None
+    note: str | None = None  # why there is no figure, where there is none
+
+    def to_json(self) -> dict[str, Any]:
+        items = self.measured_items
+        out = {
+            "phase": self.spec.phase,
+            "label": self.spec.label,
+            "count": self.spec.count,
+            "measured_items": items,
+            "factor": self.spec.count / items if items > 0 else None,
+            "energy_j_per_item": self.energy_j_per_item,
+            "energy_j": self.energy_j,
+            "co2_g": self.co2_g,
+            "car_km": None if self.co2_g is None else self.co2_g / CAR_G_PER_KM,
+            "extrapolated": True,
+        }
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+def project(spec: ProjectionSpec, energy_j: float | None, items: int, g_per_j: float, note: str | None = None) -> Projection:
+    """Extrapolate ``energy_j`` measured over ``items`` items to ``spec.count`` items."""
     per = None if energy_j is None or items <= 0 else energy_j / items
     total = None if per is None else per * spec.count
-    co2 = None if total is None else total * g_per_j
-    return {
-        "phase": spec.phase,
-        "label": spec.label,
-        "count": spec.count,
-        "measured_items": items,
-        "factor": spec.count / items if items > 0 else None,
-        "energy_j_per_item": per,
-        "energy_j": total,
-        "co2_g": co2,
-        "car_km": None if co2 is None else co2 / CAR_G_PER_KM,
-        "extrapolated": True,
-    }
+    return Projection(spec, items, per, total, None if total is None else total * g_per_j, note)

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .attribution import Channel, Segment, build_segments
+from .timeline import TIMELINE_SCHEMA, Channel, WindowEnergy, build_segments, segments_window
 from .meters.base import ChannelInfo, Meter, MeterError
 
 
@@ -76,29 +76,22 @@ class Sampler:
                 return
         self._read_all()
 
-    def window_energy(self, t0: int, t1: int) -> dict[str, float | None]:
+    def window(self, t0: int, t1: int) -> dict[str, WindowEnergy]:
         """Energy per channel between two instants, from the readings so far.
 
-        The same interpolation attribution uses, for one window that no other window
-        overlaps; None for a channel with a failed read or a counter reset in the window.
+        For one window that no other window overlaps: the live ``carbon.energy_j()`` and
+        budget verdicts. The same segments and interpolation attribution uses; a failed
+        read, a counter reset or a window past the last reading leaves the energy unknown.
         """
-        out: dict[str, float | None] = {}
+        out: dict[str, WindowEnergy] = {}
         with self._lock:
             for tl in self.timelines:
                 times = tl.times
-                i0 = bisect.bisect_right(times, t0) - 1
-                i1 = bisect.bisect_left(times, t1)
+                i0 = max(0, bisect.bisect_right(times, t0) - 1)
+                i1 = bisect.bisect_left(times, t1) + 1
                 for k, info in enumerate(tl.meter.channels):
-                    if i0 < 0 or i1 >= len(times) or i1 <= i0:
-                        out[info.name] = None
-                        continue
-                    raw = [row[k] for row in tl.rows[i0 : i1 + 1]]
-                    vals = [v for v in raw if v is not None]
-                    if len(vals) != len(raw) or any(b < a for a, b in zip(vals, vals[1:])):
-                        out[info.name] = None  # a failed read or a counter reset: unknown
-                        continue
-                    seg = Segment(times[i0 : i1 + 1], vals)  # attribution's own interpolation
-                    out[info.name] = seg.at(t1) - seg.at(t0)
+                    segs = build_segments((t, row[k]) for t, row in zip(times[i0:i1], tl.rows[i0:i1]))
+                    out[info.name] = segments_window(segs, t0, t1)
         return out
 
     def session_energy(self) -> tuple[float, bool]:
@@ -153,8 +146,6 @@ class Sampler:
 
     def record(self) -> dict[str, Any]:
         """The timeline as a replayable document (``--carbon-record``)."""
-        from .meters.replay import TIMELINE_SCHEMA
-
         t0 = self.started_ns or 0
         with self._lock:
             return {

@@ -11,6 +11,8 @@ import re
 
 J_PER_WH = 3600.0
 J_PER_KWH = 3.6e6
+# Car-km equivalent: EU new-car average 2020, 107.5 g CO2eq/km, as Carbontracker uses.
+CAR_G_PER_KM = 107.5
 
 # Unit tables: lower-cased symbol -> factor to the base unit.
 ENERGY_UNITS = {"j": 1.0, "kj": 1e3, "mj": 1e6, "wh": J_PER_WH, "kwh": J_PER_KWH, "mwh": 1e3 * J_PER_KWH}
@@ -108,6 +110,22 @@ def parse_duration_s(text: str | int | float) -> float:
 def parse_percent(text: str | int | float) -> float:
     """'10%' or 10 -> 0.10."""
     return parse_quantity(text, {"%": 0.01}, ["%"], what="a percentage", default_unit="%")
+
+
+def g_per_j(g_per_kwh: float, pue: float = 1.0) -> float:
+    """Grams of CO2eq per joule measured, at a grid intensity (g/kWh) and a PUE."""
+    return pue * g_per_kwh / J_PER_KWH
+
+
+def parse_count(text: str | int | float, what: str = "a whole number") -> int:
+    """A whole number, 0 or more: ``"10"``, ``10`` or ``10.0``; raises UnitError otherwise."""
+    try:
+        n = int(text) if not isinstance(text, bool) and float(text) == int(float(text)) else -1
+    except (TypeError, ValueError, OverflowError):
+        n = -1
+    if n < 0:
+        raise UnitError(f"must be {what}, 0 or more, not {text!r}")
+    return n
 
 
 def _sig(x: float, digits: int = 3) -> str:

@@ -24,8 +24,10 @@ import pytest
 from .budget import Budget
 from .projection import ProjectionSpec
 
+from .records import PhaseRecord, TestRecord
+
 if TYPE_CHECKING:
-    from .session import CarbonSession, TestRecord
+    from .session import CarbonSession
 
 KEY = "pytest-carbon"
 
@@ -34,7 +36,7 @@ def _budget(d: dict[str, Any] | None) -> Budget | None:
     return None if d is None else Budget(d["co2_g"], d["energy_j"], d["source"], d["key"])
 
 
-def to_wire(rec: "TestRecord", marker: Budget | None) -> dict[str, Any]:
+def to_wire(rec: TestRecord, marker: Budget | None) -> dict[str, Any]:
     return {
         "nodeid": rec.nodeid,
         "location": list(rec.location),
@@ -53,9 +55,7 @@ def to_wire(rec: "TestRecord", marker: Budget | None) -> dict[str, Any]:
     }
 
 
-def from_wire(d: dict[str, Any]) -> tuple["TestRecord", Budget | None, str | None]:
-    from .session import PhaseRecord, TestRecord
-
+def from_wire(d: dict[str, Any]) -> tuple[TestRecord, Budget | None, str | None]:
     loc = d["location"]
     rec = TestRecord(d["nodeid"], (loc[0], loc[1], loc[2]), int(d["t0"]))
     rec.t1 = int(d["t1"])
@@ -75,8 +75,8 @@ class WorkerRecorder:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
-        rec = self.session._current
-        if call.when == "teardown" and rec is not None and rec.nodeid == item.nodeid:
+        rec = self.session.current(item.nodeid)
+        if call.when == "teardown" and rec is not None:
             rec.t1 = time.monotonic_ns()  # the end of teardown: the window's end in a worker
             from .enforce import parse_marker
 

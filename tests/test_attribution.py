@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_carbon.attribution import Channel, Claim, Segment, attribute, build_segments
+from pytest_carbon.attribution import Claim, attribute
+from pytest_carbon.timeline import Channel, Segment, build_segments
 
 S = 1_000_000_000  # ns per second
 

@@ -83,13 +83,13 @@ def test_unknown_preset():
 
 def test_projection_arithmetic():
     spec = ProjectionSpec("train", 150_000, "150k")
-    p = project(spec, energy_j=20.0, items=4, g_per_j=400 / 3.6e6)
+    p = project(spec, energy_j=20.0, items=4, g_per_j=400 / 3.6e6).to_json()
     assert p["energy_j_per_item"] == 5.0
     assert p["energy_j"] == 750_000.0
     assert p["co2_g"] == pytest.approx(750_000 / 3.6e6 * 400)
     assert p["car_km"] == pytest.approx(p["co2_g"] / 107.5)
     assert p["factor"] == 37_500 and p["extrapolated"] is True
-    unknown = project(spec, energy_j=None, items=4, g_per_j=1.0)
+    unknown = project(spec, energy_j=None, items=4, g_per_j=1.0).to_json()
     assert unknown["energy_j"] is None and unknown["co2_g"] is None and unknown["car_km"] is None
 
 

@@ -13,10 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..attribution import Segment, build_segments
+from ..timeline import TIMELINE_SCHEMA, Segment, build_segments
 from .base import ChannelInfo, MeterBase, MeterUnavailable
-
-TIMELINE_SCHEMA = "pytest-carbon-timeline/1"
 
 
 def load_timeline(path: Path) -> dict[str, Any]:

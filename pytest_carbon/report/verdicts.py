@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
-from ..budget import Budget, Measurement, Violation
+from ..budget import Budget, Finding, Measured, Violation
 from ..units import format_co2, format_duration, format_energy
 
 
@@ -24,7 +24,7 @@ def headline(v: Violation) -> str:
     return f"carbon budget exceeded{scope}: {_amount(v.metric, v.measured)} > {_amount(v.metric, v.limit)} {where}"
 
 
-def detail(m: Measurement, duration_s: float, intensity: dict[str, Any], pue: float, items: int | None = None) -> str:
+def detail(m: Measured, intensity: dict[str, Any], pue: float, items: int | None = None) -> str:
     """The context line: energy, duration, the intensity used, and the measurement's quality."""
     energy = format_energy(m.energy_j)
     per = f" for {items} items" if items else ""
@@ -35,17 +35,18 @@ def detail(m: Measurement, duration_s: float, intensity: dict[str, Any], pue: fl
         quality.append("approximate: shorter than the meter's resolution")
     q = f"; {', '.join(quality)}" if quality else ""
     return (
-        f"  energy {energy}{per} over {format_duration(duration_s)}, at {intensity['g_per_kwh']:.4g} g/kWh"
+        f"  energy {energy}{per} over {format_duration(m.duration_s)}, at {intensity['g_per_kwh']:.4g} g/kWh"
         f" x PUE {pue:g} ({intensity['source']}){q}"
     )
 
 
-def failure_text(entries: list[tuple[Violation, Measurement, float, int | None]], intensity: dict[str, Any], pue: float) -> str:
+def failure_text(findings: Sequence[Finding], intensity: dict[str, Any], pue: float) -> str:
+    """A test's failure text: each finding's headline, with its measurement's context."""
     lines = []
-    for v, m, dur, items in entries:
-        lines.append(headline(v))
-        if v.metric not in ("unmeasured", "undecided"):
-            lines.append(detail(m, dur, intensity, pue, items))
+    for f in findings:
+        lines.append(headline(f.violation))
+        if f.violation.metric not in ("unmeasured", "undecided"):
+            lines.append(detail(f.measurement, intensity, pue, f.items))
     return "\n".join(lines)
 
 

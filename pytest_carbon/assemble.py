@@ -1,0 +1,165 @@
+"""Pure: recorded windows + the meters' timeline -> the typed results of a run.
+
+No pytest, no meters, no files. The session hands over what it recorded and what the
+sampler read; this module attributes the energy, measures every test and phase window
+through :func:`~pytest_carbon.results.measure_window`, judges budgets where the verdict is
+made at the end (xdist), and extrapolates projections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from .attribution import ChannelAttribution, Claim, attribute
+from .budget import Budget, BudgetTable, PhaseCheck, Verdict, Violation, for_phase, for_test, judge
+from .projection import Projection, project
+from .records import NOT_JUDGED, TestRecord
+from .results import BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window
+from .timeline import Channel, WindowEnergy
+
+
+@dataclass(frozen=True)
+class Meters:
+    """What the run's meters saw, and what they are worth."""
+
+    channels: Sequence[Channel]
+    resolution_s: Mapping[str, float]  # per channel: shorter windows are approximate
+    estimated: bool
+    g_per_j: float
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """The budgets in force and the verdicts already made (in process, when each call ended)."""
+
+    table: BudgetTable
+    mode: str = "enforce"
+    require_measured: bool = False
+    test_budgets: Mapping[str, Budget] = field(default_factory=dict)
+    verdicts: Mapping[str, Verdict] = field(default_factory=dict)
+    markers: Mapping[str, Budget | None] = field(default_factory=dict)  # xdist: the workers' markers
+    judge_here: bool = False  # xdist: judge every test now, on its final attribution
+    session_violations: tuple[Violation, ...] = ()
+
+
+ClaimsOf = Callable[[TestRecord], "frozenset[str] | None"]
+
+
+class _Measurer:
+    def __init__(self, meters: Meters, records: Sequence[TestRecord], claims_of: ClaimsOf):
+        self.meters = meters
+        self.claims = {id(r): claims_of(r) for r in records}
+        spans = [Claim(a, b, self.claims[id(r)]) for r in records for a, b in r.spans()]
+        points = [t for r in records for p in r.phases for t in (p.t0, p.t1)]
+        self.per_channel, self.totals = attribute(meters.channels, spans, points)
+
+    def window(self, spans: Sequence[tuple[int, int]], claims: frozenset[str] | None) -> Window:
+        energies = {}
+        for name, ca in self.per_channel.items():
+            if claims is None or name in claims:  # else: a GPU this test's xdist worker does not use
+                energies[name] = _spans_energy(ca, spans)
+        duration_s = sum(b - a for a, b in spans) / 1e9
+        m = self.meters
+        return measure_window(energies, duration_s, m.resolution_s, m.estimated, m.g_per_j)
+
+
+def _spans_energy(ca: ChannelAttribution, spans: Sequence[tuple[int, int]]) -> WindowEnergy:
+    energy: float | None = 0.0
+    covered = 0.0
+    gap = 0
+    for a, b in spans:
+        w = ca.window(a, b)
+        gap += w.gap_ns
+        covered += w.covered_j
+        energy = None if energy is None or w.energy_j is None else energy + w.energy_j
+    return WindowEnergy(energy, covered, gap)
+
+
+def _projections(r: TestRecord, phases: Sequence[PhaseResult], g_per_j: float) -> tuple[Projection, ...]:
+    out = []
+    for spec in r.projections:
+        named = [p for p in phases if p.name == spec.phase and p.items]
+        items = sum(p.items or 0 for p in named)
+        energies = [p.window.energy_j for p in named]
+        energy = None if not named or None in energies else sum(e or 0.0 for e in energies)
+        note = None
+        if not named:
+            note = f"no phase {spec.phase!r} with items= in this test, so nothing to extrapolate"
+        elif energy is None:
+            note = "a meter gap makes the phase's energy unknown"
+        out.append(project(spec, energy, items, g_per_j, note))
+    return tuple(out)
+
+
+def _phase_violations(verdict: Verdict | None, name: str) -> tuple[Violation, ...]:
+    if verdict is None:
+        return ()
+    subjects = (f"phase {name!r}", f"per item of phase {name!r}")
+    return tuple(v for v in verdict.violations if v.subject.startswith(subjects))
+
+
+def build_run(
+    records: Sequence[TestRecord],
+    meters: Meters,
+    budgets: Budgets,
+    *,
+    run: Mapping[str, Any],
+    claims_of: ClaimsOf = lambda r: None,
+    whatif: Callable[[float], Mapping[str, Any] | None] = lambda energy_j: None,
+) -> RunResult:
+    """The run's results. ``whatif`` maps the session's measured energy (J) to its what-if."""
+    mz = _Measurer(meters, records, claims_of)
+    use_budgets = budgets.mode != "off"
+    table = budgets.table
+    test_budgets = dict(budgets.test_budgets)
+    tests: list[TestResult] = []
+    for r in records:
+        claims = mz.claims[id(r)]
+        w = mz.window(r.spans(), claims)
+        phase_windows = [(p, mz.window([(p.t0, p.t1)], claims)) for p in r.phases]
+        verdict = budgets.verdicts.get(r.nodeid)
+        if budgets.judge_here and use_budgets:
+            b = for_test(table, r.nodeid, budgets.markers.get(r.nodeid))
+            if b is not None:
+                test_budgets[r.nodeid] = b
+            checks = [PhaseCheck(p.name, *for_phase(table, p.name, p.budget), pw, p.items) for p, pw in phase_windows]
+            verdict = None if r.outcome in NOT_JUDGED else judge(b, w, checks, require_measured=budgets.require_measured)
+        phases = []
+        for p, pw in phase_windows:
+            judged = None
+            if use_budgets:
+                pb, ib = for_phase(table, p.name, p.budget)
+                judged = Judged(pb, _phase_violations(verdict, p.name), ib)
+            phases.append(PhaseResult(p.name, pw, p.items, judged))
+        judged = judged_on = None
+        if use_budgets:
+            own = () if verdict is None else tuple(v for v in verdict.violations if v.subject == "test")
+            judged = Judged(test_budgets.get(r.nodeid), own)
+            if verdict is not None:
+                judged_on = (verdict.measurement.co2_g, verdict.measurement.energy_j)
+        tests.append(
+            TestResult(
+                nodeid=r.nodeid,
+                file=r.location[0],
+                line=None if r.location[1] is None else r.location[1] + 1,
+                outcome=r.outcome,
+                window=w,
+                phases=tuple(phases),
+                projections=_projections(r, phases, meters.g_per_j),
+                info=r.info,
+                judged=judged,
+                judged_on=judged_on,
+            )
+        )
+    totals = Totals(mz.totals, meters.g_per_j, len(tests), meters.estimated)
+    summary = BudgetSummary(
+        mode=budgets.mode,
+        require_measured=budgets.require_measured,
+        declared=tuple(table.keys()),
+        session=table.session,
+        session_violations=budgets.session_violations,
+        tests_with_budget=sum(1 for r, t in zip(records, tests) if r.nodeid in test_budgets or t.judged_on is not None),
+        tests_over_budget=tuple(sorted(t.nodeid for t in tests if t.failing)),
+    )
+    return RunResult(run, tests, totals, summary, whatif(totals.measured_j))

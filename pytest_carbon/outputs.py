@@ -1,0 +1,74 @@
+"""Writing the run's outputs: JSON report, timeline, HTML, GitHub job summary and PR comment.
+
+Each writer returns the line to show in the terminal summary: where the file went, or an
+``ERROR`` line naming the file and the cause. A failed write never loses the measurement:
+the table still prints and the other outputs are still written.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from .compare import Comparison
+from .report import json_report
+
+
+def write_json(path: Path, doc: dict[str, Any], what: str) -> str:
+    try:
+        json_report.write_atomic(path, doc)
+    except OSError as e:
+        return f"ERROR: carbon {what} could not be written to {path}: {e}"
+    return f"carbon {what} written to {path}"
+
+
+def _write_text(path: Path, render: Callable[[], str], what: str) -> str:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(), encoding="utf-8")
+    except OSError as e:
+        return f"ERROR: the {what} could not be written to {path}: {e}"
+    return f"carbon {what} written to {path}"
+
+
+def write_html(path: Path, report: dict[str, Any], top: int) -> str:
+    from .report import html
+
+    return _write_text(path, lambda: html.render(report, top=max(top, 10)), "HTML report")
+
+
+def write_comment(path: Path, report: dict[str, Any], comparison: Comparison | None, top: int) -> str:
+    from .report import github
+
+    return _write_text(path, lambda: github.comment_markdown(report, comparison, top), "PR comment")
+
+
+def write_job_summary(report: dict[str, Any], comparison: Comparison | None, top: int) -> str | None:
+    """Append to ``$GITHUB_STEP_SUMMARY`` inside GitHub Actions; None elsewhere or on success."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if os.environ.get("GITHUB_ACTIONS") != "true" or not summary:
+        return None
+    from .report import github
+
+    try:
+        with open(summary, "a", encoding="utf-8") as f:
+            f.write(github.summary_markdown(report, comparison, top))
+    except OSError as e:
+        return f"ERROR: the job summary could not be written to {summary}: {e}"
+    return None
+
+
+def annotation_commands(report: dict[str, Any], comparison: Comparison | None, rootdir: Path) -> list[str]:
+    """GitHub workflow commands for violations and regressions, inside GitHub Actions only."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return []
+    from .report.github import annotation_lines
+
+    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
+
+    def relocate(f: str | None) -> str | None:
+        # GitHub places annotations by path from the checkout; node ids are from rootdir.
+        return None if not f else os.path.relpath(rootdir / f, workspace)
+
+    return annotation_lines(report, comparison, relocate)

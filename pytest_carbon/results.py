@@ -1,0 +1,251 @@
+"""The typed result model: a window's measurement, a phase, a test, the totals.
+
+Frozen values with units in their names (``energy_j``, ``co2_g``, ``duration_s``). The JSON
+report (schema ``pytest-carbon/1``) is produced from them here and nowhere else; renderers
+read that document, so that a saved report and a live run print the same way.
+
+:func:`measure_window` is the one place a window's per-channel energies become a
+measurement (total, gaps, approximate, estimated, CO2): report building, the live
+``carbon.energy_j()``, budget verdicts and the xdist controller all call it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from .attribution import ChannelTotals
+from .budget import Budget, Violation
+from .projection import Projection
+from .timeline import WindowEnergy
+from .units import CAR_G_PER_KM
+
+SCHEMA = "pytest-carbon/1"
+
+
+@dataclass(frozen=True)
+class Window:
+    """One window's measurement: per channel and in total; None where a gap hides it."""
+
+    duration_s: float
+    channels_j: Mapping[str, float | None]
+    energy_j: float | None  # all channels; None when any channel's energy is unknown
+    co2_g: float | None
+    approximate_channels: tuple[str, ...]  # channels whose resolution is longer than the window
+    estimated: bool  # some channel is a model (TDP x utilisation, constant watts), not a counter
+    gaps_s: Mapping[str, float]  # per unknown channel, the time its meter did not cover
+
+    @property
+    def approximate(self) -> bool:
+        return bool(self.approximate_channels)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "duration_s": self.duration_s,
+            "energy_j": {**self.channels_j, "total": self.energy_j},
+            "co2_g": self.co2_g,
+            "approximate": self.approximate,
+            "approximate_channels": list(self.approximate_channels),
+            "estimated": self.estimated,
+            "gaps_s": dict(self.gaps_s),
+        }
+
+
+def measure_window(
+    energies: Mapping[str, WindowEnergy],
+    duration_s: float,
+    resolution_s: Mapping[str, float],
+    estimated: bool,
+    g_per_j: float,
+) -> Window:
+    """A window's measurement from its energy on each channel.
+
+    Args:
+        energies: channel -> the window's energy on it (None inside: unknown, with its gap).
+        duration_s: the window's length (the test's time, less the plugin's own pauses).
+        resolution_s: channel -> the shortest window it measures as such; a shorter window
+            is approximate on that channel.
+        estimated: whether the run's figures are estimates (no energy counter).
+        g_per_j: grams CO2eq per joule (intensity x PUE).
+    """
+    channels: dict[str, float | None] = {}
+    gaps: dict[str, float] = {}
+    total: float | None = 0.0
+    for name, w in energies.items():
+        channels[name] = w.energy_j
+        if w.energy_j is None:
+            total = None
+            gaps[name] = w.gap_ns / 1e9
+        elif total is not None:
+            total += w.energy_j
+    approx = tuple(n for n in energies if duration_s < resolution_s.get(n, 0.0))
+    return Window(
+        duration_s=duration_s,
+        channels_j=channels,
+        energy_j=total,
+        co2_g=None if total is None else total * g_per_j,
+        approximate_channels=approx,
+        estimated=estimated,
+        gaps_s=gaps,
+    )
+
+
+def _per_item(x: float | None, items: int) -> float | None:
+    return None if x is None else x / items
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A window's budgets and findings; present only where budgets are in use."""
+
+    budget: Budget | None
+    violations: tuple[Violation, ...]
+    item_budget: Budget | None = None  # phases only
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    name: str
+    window: Window
+    items: int | None
+    judged: Judged | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, **self.window.to_json(), "items": self.items}
+        if self.items:
+            out["energy_j_per_item"] = _per_item(self.window.energy_j, self.items)
+            out["co2_g_per_item"] = _per_item(self.window.co2_g, self.items)
+        if self.judged is not None:
+            j = self.judged
+            out["budget"] = j.budget.as_dict() if j.budget else None
+            out["item_budget"] = j.item_budget.as_dict() if j.item_budget else None
+            out["violations"] = [v.as_dict() for v in j.violations]
+        return out
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False  # not a test class, whatever pytest's collection patterns say
+
+    nodeid: str
+    file: str
+    line: int | None  # 1-based
+    outcome: str
+    window: Window
+    phases: tuple[PhaseResult, ...] = ()
+    projections: tuple[Projection, ...] = ()
+    info: Mapping[str, Any] | None = None
+    judged: Judged | None = None
+    judged_on: tuple[float | None, float | None] | None = None  # (co2_g, energy_j) of the verdict
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        """The test's own violations, then its phases'."""
+        own = self.judged.violations if self.judged else ()
+        return own + tuple(v for p in self.phases if p.judged for v in p.judged.violations)
+
+    @property
+    def failing(self) -> bool:
+        """Over a budget (an undecided verdict on unknown energy is not a failure)."""
+        return any(v.metric != "undecided" for v in self.violations)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "nodeid": self.nodeid,
+            "file": self.file,
+            "line": self.line,
+            "outcome": self.outcome,
+            **self.window.to_json(),
+            "phases": [p.to_json() for p in self.phases],
+            "projections": [p.to_json() for p in self.projections],
+            "info": dict(self.info or {}),
+        }
+        if self.judged is not None:
+            j = self.judged
+            out["budget"] = j.budget.as_dict() if j.budget else None
+            out["budget_judged"] = None if self.judged_on is None else {
+                "co2_g": self.judged_on[0], "energy_j": self.judged_on[1], "window": "setup+call"
+            }  # fmt: skip
+            out["violations"] = [v.as_dict() for v in j.violations]
+        return out
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The session's energy by channel, and where it went: tests, incomplete windows, nobody."""
+
+    channels: Mapping[str, ChannelTotals]
+    g_per_j: float
+    tests: int
+    estimated: bool
+
+    @property
+    def measured_j(self) -> float:
+        return sum(t.measured_j for t in self.channels.values())
+
+    def to_json(self) -> dict[str, Any]:
+        ch = self.channels
+        co2 = self.measured_j * self.g_per_j
+        return {
+            "energy_j": {**{n: t.measured_j for n, t in ch.items()}, "total": self.measured_j},
+            "attributed_j": sum(t.attributed_j for t in ch.values()),
+            "incomplete_j": sum(t.incomplete_j for t in ch.values()),
+            "unattributed_j": sum(t.unattributed_j for t in ch.values()),
+            "gaps_s": {n: t.gap_ns / 1e9 for n, t in ch.items() if t.gap_ns},
+            "channels": {
+                n: {
+                    "measured_j": t.measured_j,
+                    "attributed_j": t.attributed_j,
+                    "incomplete_j": t.incomplete_j,
+                    "unattributed_j": t.unattributed_j,
+                }
+                for n, t in ch.items()
+            },
+            "co2_g": co2,
+            "car_km": co2 / CAR_G_PER_KM,
+            "tests": self.tests,
+            "estimated": self.estimated,
+        }
+
+
+@dataclass(frozen=True)
+class BudgetSummary:
+    mode: str
+    require_measured: bool
+    declared: tuple[str, ...]
+    session: Budget | None
+    session_violations: tuple[Violation, ...]
+    tests_with_budget: int
+    tests_over_budget: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "require_measured": self.require_measured,
+            "declared": list(self.declared),
+            "session": self.session.as_dict() if self.session else None,
+            "session_violations": [v.as_dict() for v in self.session_violations],
+            "tests_with_budget": self.tests_with_budget,
+            "tests_over_budget": list(self.tests_over_budget),
+        }
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A whole run: its metadata (host, meters, intensity: plain JSON values), tests, totals."""
+
+    run: Mapping[str, Any]
+    tests: Sequence[TestResult]
+    totals: Totals
+    budgets: BudgetSummary | None
+    whatif: Mapping[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "run": dict(self.run),
+            "tests": [t.to_json() for t in self.tests],
+            "budgets": None if self.budgets is None else self.budgets.to_json(),
+            "totals": self.totals.to_json(),
+            "whatif": None if self.whatif is None else dict(self.whatif),
+        }

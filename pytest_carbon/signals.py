@@ -1,0 +1,32 @@
+"""SIGTERM (a CI timeout, a cancelled job) ends the session as Ctrl-C does.
+
+pytest then runs ``pytest_sessionfinish`` with the interrupted status, and the report of
+every test measured so far is written.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any, Callable
+
+
+def term_as_interrupt() -> Callable[[], None] | None:
+    """Turn SIGTERM into KeyboardInterrupt; return the function that restores the default.
+
+    Only where SIGTERM still has its default action (a suite's own handler wins), and only in
+    the main thread (where Python delivers signals). None where nothing was installed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, on_term)
+    return restore
