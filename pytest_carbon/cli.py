@@ -98,7 +98,7 @@ def _whatif(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from . import whatif
-    from .units import format_co2
+    from .units import J_PER_KWH, format_co2
 
     try:
         report = json_report.load(args.report)
@@ -118,7 +118,7 @@ def _whatif(args: argparse.Namespace) -> int:
         if own is None:
             return _fail("name places with --country ISO3 or --region US-CA (the report's run has no place of its own)")
         zones = [own]
-    kwh = energy / 3.6e6 * pue
+    kwh = energy / J_PER_KWH * pue
     table = Table(
         title=f"The run's {kwh:.4g} kWh (PUE {pue:g} included) elsewhere and at other times",
         title_justify="left",
@@ -129,13 +129,9 @@ def _whatif(args: argparse.Namespace) -> int:
     table.add_column("level", justify="right")
     for m in months or [0]:
         table.add_column("year" if m == 0 else whatif.MONTHS[m - 1], justify="right")
-    for z in zones:
-        lv = whatif.level(z)
-        cells: list[Any] = [Text(z + (" (coarse)" if lv.coarse else "")), f"{lv.g_per_kwh:.4g} g/kWh"]
-        for m in months or [0]:
-            g = lv.g_per_kwh * (whatif.month_factor(z, m) if m else 1.0)
-            cells.append(format_co2(kwh * g))
-        table.add_row(*cells)
+    for lv, co2 in whatif.grid(energy, pue, zones, months or [0]):
+        cells: list[Any] = [Text(lv.zone + (" (coarse)" if lv.coarse else "")), f"{lv.g_per_kwh:.4g} g/kWh"]
+        table.add_row(*cells, *map(format_co2, co2))
     console = Console(highlight=False, emoji=False)
     console.print(table)
     console.print(Text(f"Levels: Ember yearly (countries) or monthly mean (states); months: Ember's seasonal profile. {whatif.VINTAGE}."))

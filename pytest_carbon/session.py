@@ -324,15 +324,9 @@ class CarbonSession:
         visible = self._visible.get(rec.nodeid)
         if visible is None or self.sampler is None:
             return None
-        from .xdist import gpu_claims
+        from .xdist import channel_claims
 
-        gpu_map: dict[str, str] = {}
-        for m in self.sampler.meters:
-            gpu_map.update(getattr(m, "gpu_map", {}))
-        gpus = gpu_claims(visible, gpu_map)
-        if gpus is None:
-            return None
-        return frozenset(c.name for c in self.sampler.channel_infos if not c.name.startswith("gpu:")) | gpus
+        return channel_claims(visible, self.sampler.meters)
 
     def _whatif(self, energy_j: float) -> dict[str, Any] | None:
         from . import whatif

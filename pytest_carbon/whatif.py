@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .units import CAR_G_PER_KM, J_PER_KWH
+
 DATA = Path(__file__).resolve().parent / "data"
 VINTAGE = "Ember monthly and yearly electricity data, 2022-2024 (snapshot 2025-06), CC BY 4.0"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -149,15 +151,25 @@ def zone_of(country: str | None, region: str | None) -> str | None:
     return None
 
 
+def grid(energy_j: float, pue: float, zones: list[str], months: list[int]) -> list[tuple[Level, list[float]]]:
+    """g CO2eq of ``energy_j`` (times ``pue``) at each zone's level, in each month (0: the year)."""
+    kwh = energy_j / J_PER_KWH * pue
+    out = []
+    for z in zones:
+        lv = level(z)
+        out.append((lv, [kwh * lv.g_per_kwh * (month_factor(z, m) if m else 1.0) for m in months]))
+    return out
+
+
 def compute(energy_j: float, pue: float, annual_g_per_kwh: float, zone: str | None, places: list[str] | None = None) -> dict[str, Any]:
     """The what-if section of a report: places, and the run's own place month by month."""
-    kwh = energy_j / 3.6e6 * pue
+    kwh = energy_j / J_PER_KWH * pue
     chosen = places or zones("countries")
     rows: list[dict[str, Any]] = []
     for z in chosen:
         lv = level(z)
         co2 = kwh * lv.g_per_kwh
-        rows.append({"zone": lv.zone, "g_per_kwh": lv.g_per_kwh, "year": lv.year, "source": lv.source, "coarse": lv.coarse, "co2_g": co2, "car_km": co2 / 107.5})
+        rows.append({"zone": lv.zone, "g_per_kwh": lv.g_per_kwh, "year": lv.year, "source": lv.source, "coarse": lv.coarse, "co2_g": co2, "car_km": co2 / CAR_G_PER_KM})
     rows.sort(key=lambda r: r["g_per_kwh"])
     out: dict[str, Any] = {
         "data": VINTAGE,

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import pytest
 
 from .budget import Budget
+from .meters.base import Meter
 from .projection import ProjectionSpec
 
 from .records import PhaseRecord, TestRecord
@@ -103,3 +104,15 @@ def gpu_claims(visible: str | None, gpu_channels: dict[str, str]) -> frozenset[s
             return None
         out.add(ch)
     return frozenset(out)
+
+
+def channel_claims(visible: str, meters: Sequence[Meter]) -> frozenset[str] | None:
+    """The channels a worker with this CUDA_VISIBLE_DEVICES shares in: every non-GPU channel
+    and its own GPUs; None (all channels) where its GPUs cannot be mapped."""
+    gpu_map: dict[str, str] = {}
+    for m in meters:
+        gpu_map.update(getattr(m, "gpu_map", {}))
+    gpus = gpu_claims(visible, gpu_map)
+    if gpus is None:
+        return None
+    return frozenset(c.name for m in meters for c in m.channels if not c.name.startswith("gpu:")) | gpus

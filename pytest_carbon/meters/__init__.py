@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from .base import ChannelInfo, Meter, MeterError, MeterUnavailable
 from .constant import ConstantMeter
@@ -11,7 +12,7 @@ from .nvml import NvmlMeter
 from .rapl import RaplMeter
 from .replay import ReplayMeter
 
-__all__ = ["ChannelInfo", "Meter", "MeterError", "MeterUnavailable", "MeterSpec", "open_meters"]
+__all__ = ["REGISTRY", "ChannelInfo", "Meter", "MeterError", "MeterUnavailable", "MeterSpec", "open_meters"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,16 @@ class MeterSpec:
         if self.kind == "replay":
             return f"replay:{self.path}"
         return self.kind
+
+
+# The registry: a meter kind -> a factory from its spec and the sampling interval.
+REGISTRY: dict[str, Callable[["MeterSpec", float], Meter]] = {
+    "nvml": lambda spec, interval_s: NvmlMeter(),
+    "rapl": lambda spec, interval_s: RaplMeter(),
+    "estimate": lambda spec, interval_s: EstimateMeter(("cpu", "ram"), interval_s),
+    "constant": lambda spec, interval_s: ConstantMeter(dict(spec.watts)),
+    "replay": lambda spec, interval_s: ReplayMeter(spec.path),
+}
 
 
 def _auto(interval_s: float, named: list[Meter]) -> tuple[list[Meter], list[str]]:
@@ -68,19 +79,7 @@ def open_meters(specs: list[MeterSpec], interval_s: float) -> tuple[list[Meter],
                 meters.extend(got)
                 notes.extend(why)
                 continue
-            m: Meter
-            if spec.kind == "nvml":
-                m = NvmlMeter()
-            elif spec.kind == "rapl":
-                m = RaplMeter()
-            elif spec.kind == "estimate":
-                m = EstimateMeter(("cpu", "ram"), interval_s)
-            elif spec.kind == "constant":
-                m = ConstantMeter(dict(spec.watts))
-            elif spec.kind == "replay":
-                m = ReplayMeter(spec.path)
-            else:  # config validated the kinds; this is a programming error
-                raise AssertionError(spec.kind)
+            m = REGISTRY[spec.kind](spec, interval_s)  # config validated the kinds
             try:
                 m.open()
             except MeterUnavailable as e:

@@ -11,7 +11,8 @@ from typing import Any
 
 from ..compare import Change, Comparison
 from ..units import format_co2, format_energy
-from .verdicts import from_dict, headline, violations_of
+from .view import by_co2
+from .verdicts import findings_of, from_dict, headline, violations_of
 
 COMMENT_MARKER = "<!-- pytest-carbon:comment -->"
 
@@ -130,7 +131,7 @@ def summary_markdown(report: dict[str, Any], comparison: Comparison | None = Non
         + (" Interrupted run: partial results." if run.get("interrupted") else ""),
         "",
     ]
-    tests = sorted(report["tests"], key=lambda t: -(t.get("co2_g") or -1.0))[:top]
+    tests = by_co2(report["tests"])[:top]
     if tests:
         lines += ["| test | time | energy | CO2eq | budget |", "|---|--:|--:|--:|---|"]
         for t in tests:
@@ -149,11 +150,7 @@ def summary_markdown(report: dict[str, Any], comparison: Comparison | None = Non
     over = b.get("tests_over_budget", [])
     if b.get("mode") not in (None, "off") and (b.get("tests_with_budget") or b.get("session")):
         lines.append(f"**Budgets ({b['mode']}):** {len(over)} of {b.get('tests_with_budget', 0)} tests with a budget over it.")
-        for t in report["tests"]:
-            for d in violations_of(t):
-                lines.append(f"- {md(t['nodeid'])}: {md(headline(from_dict(d)))}")
-        for d in b.get("session_violations", []):
-            lines.append(f"- session: {md(headline(from_dict(d)))}")
+        lines += [f"- {md(who)}: {md(headline(v))}" for who, v in findings_of(report)]
         lines.append("")
     if comparison is not None:
         lines += comparison_markdown(comparison)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..units import format_co2, format_duration, format_energy
-from .verdicts import budget_use, from_dict, headline, violations_of
+from ..units import CAR_G_PER_KM, J_PER_WH, format_co2, format_duration, format_energy
+from .view import by_co2
+from .verdicts import budget_use, findings_of, headline
 
 PALETTE = ["#2f6f4f", "#d08c30", "#4a78b8", "#b8504a", "#7a5fa8", "#3d9aa0", "#8a8a3a", "#a05c8a"]
 
@@ -59,7 +60,7 @@ def _bar_chart(rows: list[tuple[str, float, list[tuple[str, float]]]], unit: str
 
 
 def _tests_section(report: dict[str, Any], top: int) -> list[str]:
-    tests = sorted(report["tests"], key=lambda t: -(t.get("co2_g") or -1.0))[:top]
+    tests = by_co2(report["tests"])[:top]
     if not tests:
         return ['<h2>Tests</h2><p class="muted">No test was measured.</p>']
     names = sorted({p["name"] for t in tests for p in t.get("phases", [])})
@@ -106,11 +107,9 @@ def _budgets_section(report: dict[str, Any]) -> list[str]:
         return []
     over = b.get("tests_over_budget", [])
     out = [f"<h2>Budgets ({e(b['mode'])})</h2>", f"<p>{len(over)} of {b.get('tests_with_budget', 0)} tests with a budget over it.</p><ul>"]
-    for t in report["tests"]:
-        for d in violations_of(t):
-            out.append(f'<li><code>{e(t["nodeid"])}</code>: <span class="bad">{e(headline(from_dict(d)))}</span></li>')
-    for d in b.get("session_violations", []):
-        out.append(f'<li>session: <span class="bad">{e(headline(from_dict(d)))}</span></li>')
+    for who, v in findings_of(report):
+        name = "session" if who == "session" else f"<code>{e(who)}</code>"
+        out.append(f'<li>{name}: <span class="bad">{e(headline(v))}</span></li>')
     out.append("</ul>")
     return out
 
@@ -166,7 +165,7 @@ def _whatif_section(report: dict[str, Any]) -> list[str]:
             f" best {e(m['best']['name'])}, worst {e(m['worst']['name'])}, {m['ratio']:.3g}x.</p>",
             _bar_chart(rows, "{:.3g} g", colors),
         ]
-    out.append(f"<p class=muted>Data: {e(w['data'])}. Car: 107.5 g CO2eq/km.</p>")
+    out.append(f"<p class=muted>Data: {e(w['data'])}. Car: {CAR_G_PER_KM:g} g CO2eq/km.</p>")
     return out
 
 
@@ -185,7 +184,7 @@ def render(report: dict[str, Any], top: int = 20) -> str:
         '<div class="totals">',
         f'<div class="card">CO2eq<b>{e(format_co2(totals["co2_g"]))}</b></div>',
         f'<div class="card">energy<b>{e(format_energy(totals["energy_j"]["total"]))}</b><span class=muted>{e(format_energy(totals["unattributed_j"]))} outside tests</span></div>',
-        f'<div class="card">as driving<b>{totals["car_km"]:.3g} km</b><span class=muted>107.5 g/km</span></div>',
+        f'<div class="card">as driving<b>{totals["car_km"]:.3g} km</b><span class=muted>{CAR_G_PER_KM:g} g/km</span></div>',
         f'<div class="card">intensity<b>{i["g_per_kwh"]:.4g} g/kWh</b><span class=muted>x PUE {run.get("pue", 1):g}</span></div>',
         "</div>",
         f"<p class=muted>Intensity source: {e(i['source'])}</p>",

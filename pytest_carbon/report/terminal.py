@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ..units import format_co2, format_duration, format_energy
+from ..units import CAR_G_PER_KM, J_PER_WH, format_co2, format_duration, format_energy
+from .view import by_co2
 from .verdicts import budget_use, from_dict, headline, violations_of
 
 
@@ -40,11 +41,6 @@ def common_prefix(nodeids: list[str]) -> str:
     p = os.path.commonprefix(nodeids)
     cut = max(p.rfind("/") + 1, p.rfind("::") + 2 if "::" in p else 0)
     return p[:cut]
-
-
-def _co2_key(t: dict[str, Any]) -> float:
-    c = t.get("co2_g")
-    return -1.0 if c is None else c
 
 
 def _use(budget: dict[str, Any] | None, co2_g: float | None, energy_j: float | None) -> Any:
@@ -151,7 +147,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
     from rich.text import Text
 
     run, totals = report["run"], report["totals"]
-    tests = sorted(report["tests"], key=_co2_key, reverse=True)
+    tests = by_co2(report["tests"])
     shown = tests[:top] if top else []
     prefix = ""
     if shown:
@@ -180,7 +176,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 bad = t["outcome"] in ("failed", "error")
                 flags.append(t["outcome"] + " ", style="red" if bad else "yellow")
             flags.append(_flags(t))
-            cells: list[Any] = [Text(t["nodeid"][len(prefix) :]), format_duration(t["duration_s"]), _g(t["energy_j"]["total"], 3600.0), _g(t["co2_g"])]
+            cells: list[Any] = [Text(t["nodeid"][len(prefix) :]), format_duration(t["duration_s"]), _g(t["energy_j"]["total"], J_PER_WH), _g(t["co2_g"])]
             if with_budget:
                 judged = t.get("budget_judged") or {}
                 cells.append(_use(t.get("budget"), judged.get("co2_g", t["co2_g"]), judged.get("energy_j", t["energy_j"]["total"])))
@@ -190,7 +186,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 if p.get("items"):
                     per = p.get("co2_g_per_item")
                     label += f" x{p['items']}, {_g(per)} g/item"
-                cells = [Text(label, style="dim"), format_duration(p["duration_s"]), _g(p["energy_j"]["total"], 3600.0), _g(p["co2_g"])]
+                cells = [Text(label, style="dim"), format_duration(p["duration_s"]), _g(p["energy_j"]["total"], J_PER_WH), _g(p["co2_g"])]
                 if with_budget:
                     if p.get("budget") or not p.get("item_budget"):
                         cells.append(_use(p.get("budget"), p["co2_g"], p["energy_j"]["total"]))
@@ -216,7 +212,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
     est = " (estimated)" if totals.get("estimated") else ""
     console.print(Text(
         f"CO2eq: {format_co2(totals['co2_g'])}{est}, as much as driving {totals['car_km']:.3g} km"
-        " in an average new EU car (107.5 g/km)"
+        f" in an average new EU car ({CAR_G_PER_KM:g} g/km)"
     ))
     i = run["intensity"]
     console.print(Text(f"Intensity: {i['g_per_kwh']:.4g} g/kWh x PUE {run['pue']:g}, {i['source']}"))

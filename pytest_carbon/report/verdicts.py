@@ -73,6 +73,12 @@ def violations_of(test: dict[str, Any]) -> list[dict[str, Any]]:
     return own + [v for p in test.get("phases", []) for v in p.get("violations", [])]
 
 
+def findings_of(report: dict[str, Any]) -> list[tuple[str, Violation]]:
+    """Every violation in a saved report: (node id or "session", violation), tests first."""
+    out = [(t["nodeid"], from_dict(d)) for t in report["tests"] for d in violations_of(t)]
+    return out + [("session", from_dict(d)) for d in (report.get("budgets") or {}).get("session_violations", [])]
+
+
 def from_dict(d: dict[str, Any]) -> Violation:
     """A violation as stored in the JSON report, for rendering saved reports."""
     return Violation(
