@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import types
@@ -123,3 +124,26 @@ def assert_conserved(report: dict[str, Any]) -> None:
     )
     complete = [x for x in report["tests"] if x["energy_j"]["total"] is not None]
     assert sum(x["energy_j"]["total"] for x in complete) == pytest.approx(t["attributed_j"], rel=1e-9, abs=1e-12)
+
+
+@pytest.fixture(autouse=True)
+def _conservation_on_every_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Energy conservation, checked on every report that a test's pytester runs build.
+
+    Each run, in process or in a subprocess, loads ``carbon_watch`` (this folder) through
+    PYTEST_ADDOPTS; it hands every report the run builds over through the update hook.
+    """
+    if "pytester" not in request.fixturenames:
+        yield
+        return
+    pytester: pytest.Pytester = request.getfixturevalue("pytester")
+    sink = tmp_path_factory.mktemp("watch") / "reports.jsonl"
+    monkeypatch.setenv("CARBON_WATCH_FILE", str(sink))
+    here = str(Path(__file__).parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(p for p in (os.environ.get("PYTEST_ADDOPTS"), "-p carbon_watch") if p))
+    yield
+    reports = [json.loads(line) for line in sink.read_text().splitlines()] if sink.exists() else []
+    for report in reports:
+        assert_conserved(report)
+    request.node.user_properties.append(("conservation_checked", len(reports)))
