@@ -1,0 +1,118 @@
+"""Baseline comparison: both thresholds, unknown and missing tests, warnings; hand-written cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_carbon.compare import Change, compare
+
+
+def _report(tests: dict[str, float | None], *, cpu: str = "EPYC", gpus: tuple[str, ...] = (), method: str = "estimated",
+            interrupted: bool = False) -> dict[str, Any]:  # fmt: skip
+    return {
+        "run": {"meters": [{"channel": "cpu", "method": method}], "hardware": {"cpu": cpu, "gpus": list(gpus)}, "interrupted": interrupted},
+        "tests": [
+            {"nodeid": n, "energy_j": {"total": e}, "co2_g": None if e is None else e / 1000, "file": "t.py", "line": 3}
+            for n, e in tests.items()
+        ],
+    }
+
+
+def test_regression_needs_both_thresholds():
+    base = _report({"a": 1000.0, "b": 1000.0, "c": 100.0, "d": 1000.0})
+    head = _report({"a": 1200.0, "b": 1040.0, "c": 140.0, "d": 1101.0})
+    c = compare(base, head, max_regression=0.10, min_delta_j=50.0)
+    # a: +200 J, +20%: both over. b: +40 J under the floor. c: +40% but +40 J. d: +101 J, +10.1%.
+    assert [x.nodeid for x in c.regressions] == ["a", "d"]
+    assert sorted(x.nodeid for x in c.unchanged) == ["b", "c"]
+    assert c.failed
+    assert (c.base_total_j, c.head_total_j) == (3100.0, 3481.0)
+
+
+def test_exactly_at_a_threshold_is_not_a_regression():
+    c = compare(_report({"a": 1000.0}), _report({"a": 1100.0}), 0.10, 100.0)
+    assert c.regressions == [] and not c.failed
+
+
+def test_growth_from_zero_regresses_on_the_floor_alone():
+    c = compare(_report({"a": 0.0}), _report({"a": 60.0}), 0.10, 50.0)
+    assert [x.nodeid for x in c.regressions] == ["a"]
+    assert c.regressions[0].ratio is None and c.regressions[0].delta_j == 60.0
+
+
+def test_improvement_needs_both_thresholds():
+    base = _report({"a": 1000.0, "b": 1000.0, "c": 100.0})
+    head = _report({"a": 800.0, "b": 960.0, "c": 40.0})
+    c = compare(base, head, 0.10, 50.0)
+    # a: -200 J, -20%. b: -40 J. c: -60%, but -60 J over the floor: improved too.
+    assert [x.nodeid for x in c.improvements] == ["a", "c"]
+    assert [x.nodeid for x in c.unchanged] == ["b"]
+    c2 = compare(_report({"a": 1000.0}), _report({"a": 940.0}), 0.10, 50.0)  # -60 J but only -6%
+    assert c2.improvements == [] and [x.nodeid for x in c2.unchanged] == ["a"]
+
+
+def test_order_largest_change_first():
+    base = _report({"a": 1000.0, "b": 1000.0, "c": 1000.0, "d": 1000.0})
+    head = _report({"a": 1200.0, "b": 1500.0, "c": 700.0, "d": 400.0})
+    c = compare(base, head, 0.10, 50.0)
+    assert [x.nodeid for x in c.regressions] == ["b", "a"]
+    assert [x.nodeid for x in c.improvements] == ["d", "c"]
+
+
+def test_unknown_new_and_removed_are_never_compared_as_zero():
+    base = _report({"gap": 100.0, "gone": 5.0, "was_gap": None})
+    head = _report({"gap": None, "new": 9.0, "was_gap": 100.0})
+    c = compare(base, head, 0.10, 50.0)
+    assert [x.nodeid for x in c.unknown] == ["gap", "was_gap"]
+    assert [x.nodeid for x in c.new] == ["new"] and [x.nodeid for x in c.removed] == ["gone"]
+    assert c.removed[0] == Change("gone", 5.0, None, 0.005, None, "t.py", 3)
+    assert c.new[0].base_j is None and c.new[0].head_j == 9.0
+    assert not c.failed and (c.base_total_j, c.head_total_j) == (0.0, 0.0)
+
+
+def test_change_arithmetic_and_dict():
+    ch = Change("x", 200.0, 250.0, 0.2, 0.25, "f.py", 1)
+    assert ch.delta_j == 50.0 and ch.ratio == pytest.approx(0.25)
+    assert ch.as_dict() == {"nodeid": "x", "base_j": 200.0, "head_j": 250.0, "delta_j": 50.0, "change": 0.25,
+                            "base_co2_g": 0.2, "head_co2_g": 0.25}  # fmt: skip
+    assert Change("x", None, 1.0, None, None).delta_j is None
+    assert Change("x", 1.0, None, None, None).ratio is None
+    assert Change("x", 0.0, 1.0, None, None).ratio is None
+
+
+def test_comparison_dict():
+    c = compare(_report({"a": 1000.0, "b": 1.0, "gone": 1.0, "u": 1.0}), _report({"a": 2000.0, "b": 1.0, "n": 2.0, "u": None}), 0.1, 50.0)
+    d = c.as_dict()
+    assert d == {
+        "max_regression": 0.1, "min_delta_j": 50.0,
+        "regressions": [{"nodeid": "a", "base_j": 1000.0, "head_j": 2000.0, "delta_j": 1000.0, "change": 1.0, "base_co2_g": 1.0, "head_co2_g": 2.0}],
+        "improvements": [], "unchanged": 1,
+        "unknown": [{"nodeid": "u", "base_j": 1.0, "head_j": None, "delta_j": None, "change": None, "base_co2_g": 0.001, "head_co2_g": None}],
+        "new": ["n"], "removed": ["gone"], "warnings": [], "base_total_j": 1001.0, "head_total_j": 2001.0,
+    }  # fmt: skip
+
+
+def test_warnings_for_other_meters_hardware_and_interrupted_runs():
+    base = _report({"a": 1.0}, method="counter")
+    head = _report({"a": 1.0}, cpu="Xeon", gpus=("H100",), interrupted=True)
+    c = compare(base, head, 0.1, 50.0)
+    assert c.warnings == [
+        "the runs' meters differ (cpu: counter -> estimated); the comparison is weak",
+        "the runs' hardware differs (CPU 'EPYC' -> 'Xeon', GPUs [] -> ['H100']); the comparison is weak",
+        "a run was interrupted: tests it did not reach are listed as missing, not compared",
+    ]
+    gpu_only = compare(_report({"a": 1.0}, gpus=("A",)), _report({"a": 1.0}, gpus=("B",)), 0.1, 50.0)
+    assert gpu_only.warnings == ["the runs' hardware differs (CPU 'EPYC' -> 'EPYC', GPUs ['A'] -> ['B']); the comparison is weak"]
+    base_only = compare(_report({"a": 1.0}, interrupted=True), _report({"a": 1.0}), 0.1, 50.0)
+    assert base_only.warnings == ["a run was interrupted: tests it did not reach are listed as missing, not compared"]
+    absent = compare({"tests": []}, {"run": {"meters": [{"channel": "gpu:0", "method": "counter"}]}, "tests": []}, 0.1, 50.0)
+    assert absent.warnings == ["the runs' meters differ (gpu:0: absent -> counter); the comparison is weak"]
+    assert compare(_report({}), _report({}), 0.1, 50.0).warnings == []
+
+
+def test_defaults_are_ten_percent_and_fifty_joules():
+    c = compare(_report({"a": 1000.0, "b": 1000.0}), _report({"a": 1101.0, "b": 1099.0}))
+    assert (c.max_regression, c.min_delta_j) == (0.10, 50.0)
+    assert [x.nodeid for x in c.regressions] == ["a"]

@@ -1,0 +1,127 @@
+"""One judge for every verdict: test, phase, per item and session budgets, with written-out cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_carbon.budget import (
+    FORMS, Budget, BudgetError, Finding, Measurement, PhaseCheck, Verdict, Violation, check, check_phase, judge, judge_session, parse_table, for_test,
+)  # fmt: skip
+
+B = Budget(1.0, 100.0, "src", "k")
+
+
+def test_nothing_budgeted_gives_no_verdict():
+    m = Measurement(5.0, 500.0)
+    assert judge(None, m) is None
+    assert judge(None, m, [PhaseCheck("p", None, None, m, 3)]) is None
+
+
+def test_within_budget_is_a_verdict_without_findings():
+    m = Measurement(0.5, 50.0)
+    v = judge(B, m)
+    assert v == Verdict(B, m, ()) and v.violations == () and not v.failing
+
+
+def test_test_and_phase_findings_in_order_with_their_measurements():
+    m = Measurement(2.0, 50.0, duration_s=3.0)
+    pm = Measurement(0.8, 80.0, duration_s=1.0)
+    pb = Budget(0.5, None, "phase src", "phase:train")
+    ib = Budget(None, 10.0, "item src", "phase:train/item")
+    quiet = PhaseCheck("quiet", None, None, Measurement(99.0, 99.0), 1)
+    v = judge(B, m, [quiet, PhaseCheck("train", pb, ib, pm, 4)])
+    assert v is not None and v.failing
+    assert v.findings == (
+        Finding(Violation("test", "co2", 2.0, 1.0, B), m),
+        Finding(Violation("phase 'train'", "co2", 0.8, 0.5, pb), pm),
+        Finding(Violation("per item of phase 'train' (4 items)", "energy", 20.0, 10.0, ib), pm, 4),
+    )
+
+
+def test_a_phase_budget_alone_makes_a_verdict():
+    pm = Measurement(0.1, 1.0)
+    v = judge(None, Measurement(9.0, 9.0), [PhaseCheck("s", None, Budget(None, 1.0, "i", "k"), pm, 2)])
+    assert v is not None and v.findings == () and v.budget is None
+
+
+def test_require_measured_reaches_phases():
+    pm = Measurement(0.1, 1.0, estimated=True)
+    v = judge(None, Measurement(0.0, 0.0), [PhaseCheck("s", B, None, pm, None)], require_measured=True)
+    assert v is not None and [f.violation.metric for f in v.findings] == ["unmeasured"] and v.failing
+
+
+def test_undecided_is_not_failing():
+    v = judge(B, Measurement(None, None))
+    assert v is not None and [f.violation.metric for f in v.findings] == ["undecided"] and not v.failing
+
+
+def test_check_is_strict_and_per_metric():
+    assert check("test", B, Measurement(1.0, 100.0)) == []  # at the limit is within
+    assert [v.metric for v in check("test", Budget(1.0, None, "s", "k"), Measurement(2.0, 1e9))] == ["co2"]
+    assert [v.metric for v in check("test", Budget(None, 1.0, "s", "k"), Measurement(1e9, 2.0))] == ["energy"]
+    assert check("test", Budget(1.0, None, "s", "k"), Measurement(None, 2.0)) == []  # no CO2: not judged on it
+    both = check("test", B, Measurement(2.0, 200.0, estimated=True), require_measured=True)
+    assert [v.metric for v in both] == ["unmeasured", "co2", "energy"]
+    assert both[0] == Violation("test", "unmeasured", None, 0.0, B, "the energy is an estimate (no energy counter) and require_measured = true")
+    gap = check("phase 'x'", B, Measurement(None, None))
+    assert gap == [Violation("phase 'x'", "undecided", None, 0.0, B, "a meter failed during the window, so its energy is unknown")]
+
+
+def test_check_phase_divides_by_items():
+    m = Measurement(6.0, 600.0, True, True, 2.0)
+    whole, each = check_phase("p", None, Budget(1.0, 100.0, "s", "k"), m, 3)
+    assert whole == []
+    assert [(v.subject, v.metric, v.measured) for v in each] == [("per item of phase 'p' (3 items)", "co2", 2.0), ("per item of phase 'p' (3 items)", "energy", 200.0)]
+    assert check_phase("p", None, Budget(1.0, None, "s", "k"), m, None) == ([], [])
+    assert check_phase("p", None, None, m, 3) == ([], [])
+    unknown = check_phase("p", None, Budget(1.0, None, "s", "k"), Measurement(None, None), 2)[1]
+    assert [v.metric for v in unknown] == ["undecided"]
+    est = check_phase("p", None, Budget(1.0, None, "s", "k"), Measurement(0.1, 0.1, estimated=True), 2, require_measured=True)[1]
+    assert [v.metric for v in est] == ["unmeasured"]
+
+
+def test_session_budget_and_gaps():
+    assert judge_session(None, Measurement(1.0, 1.0), gaps=True) == ()
+    assert judge_session(B, Measurement(0.5, 50.0), gaps=False) == ()
+    undecided = judge_session(B, Measurement(0.5, 50.0), gaps=True)
+    assert undecided == (Violation("session", "undecided", None, 0.0, B, "meters had gaps, so the measured total is a lower bound"),)
+    over = judge_session(B, Measurement(2.0, 50.0), gaps=True)
+    assert [v.metric for v in over] == ["co2"]  # over a lower bound is over for certain
+    est = judge_session(B, Measurement(0.5, 50.0, estimated=True), gaps=False, require_measured=True)
+    assert [v.metric for v in est] == ["unmeasured"]
+
+
+def test_dicts():
+    assert B.as_dict() == {"co2_g": 1.0, "energy_j": 100.0, "source": "src", "key": "k"}
+    v = Violation("test", "energy", 150.0, 100.0, B, "why")
+    assert v.as_dict() == {"subject": "test", "metric": "energy", "measured": 150.0, "limit": 100.0, "source": "src", "key": "k", "reason": "why"}
+
+
+def test_wildcards_are_not_literal_characters_in_specificity():
+    # "a*" has one literal character, "ab" two; "a****" must not outscore "abc" by its length.
+    t = parse_table({"abc": "1 g", "a****": "2 g", "a?c": "3 g", "[a]bc": "4 g"}, "p")
+    assert for_test(t, "abc").co2_g == 1
+    t2 = parse_table({"a****": "2 g", "a[b]c": "4 g"}, "p")
+    assert for_test(t2, "abc").co2_g == 4  # "a[b]c": 3 literal characters beat 1
+
+
+def test_empty_table_and_keys():
+    t = parse_table({}, "p")
+    assert t.empty and t.keys() == []
+    assert not parse_table({"phase:x/item": "1 g"}, "p").empty
+    assert parse_table({"session": "1 g"}, "p").keys() == ["session"]
+
+
+def test_parse_value_forms_and_sources():
+    t = parse_table({"a": "2 g", "c": {"co2": "1 kg", "energy": "1 MJ"}, "e": {"energy": "2 Wh"}}, "f.toml")
+    assert t.tests == (
+        ("a", Budget(2.0, None, 'f.toml [tool.pytest-carbon.budgets] "a"', "a")),
+        ("c", Budget(1000.0, 1e6, 'f.toml [tool.pytest-carbon.budgets] "c"', "c")),
+        ("e", Budget(None, 7200.0, 'f.toml [tool.pytest-carbon.budgets] "e"', "e")),
+    )
+    with pytest.raises(BudgetError) as e:
+        parse_table({"a": "2"}, "f.toml")
+    assert str(e.value) == (
+        "f.toml: [tool.pytest-carbon.budgets] 'a' = '2': '2' has no unit; a CO2eq mass needs one of mg, g, kg, t,"
+        " e.g. '12 g'; a budget is " + FORMS
+    )

@@ -1,0 +1,51 @@
+"""The timeline: segments from readings, interpolation, gaps, and one window's energy."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_carbon.timeline import Channel, Segment, WindowEnergy, build_segments, segments_window
+
+
+def test_segments_split_at_failed_reads_and_resets_and_drop_single_readings():
+    samples = [(0, 0.0), (10, 1.0), (20, None), (30, 5.0), (40, 6.0), (50, 2.0), (60, 3.0), (70, None), (80, 9.0)]
+    segs = build_segments(samples)
+    assert [(s.times, s.values) for s in segs] == [([0, 10], [0.0, 1.0]), ([30, 40], [5.0, 6.0]), ([50, 60], [2.0, 3.0])]
+
+
+def test_duplicate_timestamps_keep_the_first_reading_and_a_time_going_back_splits():
+    segs = build_segments([(0, 0.0), (10, 1.0), (10, 2.0), (20, 3.0)])
+    assert [(s.times, s.values) for s in segs] == [([0, 10, 20], [0.0, 1.0, 3.0])]
+    back = build_segments([(0, 0.0), (10, 1.0), (5, 0.5), (15, 2.0)])
+    assert [(s.times, s.values) for s in back] == [([0, 10], [0.0, 1.0]), ([5, 15], [0.5, 2.0])]
+    equal = build_segments([(0, 1.0), (10, 1.0)])  # no energy drawn is a reading, not a reset
+    assert [(s.times, s.values) for s in equal] == [([0, 10], [1.0, 1.0])]
+    assert build_segments([]) == [] and build_segments([(0, 1.0)]) == [] and build_segments([(0, None)]) == []
+
+
+def test_interpolation():
+    s = Segment([0, 10, 30], [0.0, 10.0, 50.0])
+    assert (s.start, s.end) == (0, 30)
+    assert [s.at(t) for t in (0, 5, 10, 20, 30)] == [0.0, 5.0, 10.0, 30.0, 50.0]
+    for t in (-1, 31):
+        with pytest.raises(ValueError, match=rf"^time {t} outside segment \[0, 30\]$"):
+            s.at(t)
+
+
+def test_channel_measured_energy_and_gaps():
+    ch = Channel("cpu", [Segment([0, 10], [0.0, 4.0]), Segment([20, 40], [100.0, 103.0]), Segment([50], [7.0])])
+    assert ch.measured_j() == 7.0
+    assert ch.gaps() == [(10, 20), (40, 50)]
+    assert Channel("x").gaps() == [] and Channel("x").measured_j() == 0.0
+    assert Channel("x", [Segment(), Segment([1, 2], [0.0, 1.0])]).gaps() == []
+
+
+def test_one_window_on_segments():
+    segs = [Segment([0, 10], [0.0, 10.0]), Segment([20, 30], [50.0, 60.0])]
+    assert segments_window(segs, 2, 8) == WindowEnergy(6.0, 6.0, 0)
+    assert segments_window(segs, 5, 25) == WindowEnergy(None, 10.0, 10)  # 5 + 5 J covered, 10 ns of gap
+    assert segments_window(segs, 22, 40) == WindowEnergy(None, 8.0, 10)  # past the last reading
+    assert segments_window(segs, -5, 5) == WindowEnergy(None, 5.0, 5)
+    assert segments_window(segs, 10, 20) == WindowEnergy(None, 0.0, 10)
+    assert segments_window(segs, 4, 4) == WindowEnergy(0.0, 0.0, 0)
+    assert segments_window([], 0, 10) == WindowEnergy(None, 0.0, 10)
