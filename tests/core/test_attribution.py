@@ -112,3 +112,26 @@ def test_conservation_holds_for_any_windows_powers_and_gaps(ws, powers, failed):
     known = [per["cpu"].window(c.t0, c.t1).energy_j for c in claims]
     assert sum(k for k in known if k is not None) == pytest.approx(t.attributed_j, rel=1e-9, abs=1e-9)
     assert all(k is None or k >= -1e-9 for k in known)
+
+
+def test_gaps_inside_the_channel_are_counted_and_the_time_outside_it_is_not():
+    # Readings 1-2 s, 3-4 s and 5-6 s: two gaps of 1 s inside; the claim runs from 0 s to 7 s.
+    segs = []
+    for a in (1, 3, 5):
+        segs += build_segments([(a * S, 10.0 * a), ((a + 1) * S, 10.0 * a + 10.0)])
+    ch = Channel("cpu", segs)
+    per, totals = attribute([ch], [Claim(0, 7 * S)])
+    assert totals["cpu"].gap_ns == 2 * S
+    assert totals["cpu"].measured_j == 30.0 and totals["cpu"].incomplete_j == 30.0 and totals["cpu"].attributed_j == 0.0
+
+
+def test_a_claim_on_other_channels_takes_nothing_here():
+    cpu, gpu = steady(10.0, 1.0, name="cpu"), steady(100.0, 1.0, name="gpu:0")
+    claims = [Claim(0, S, frozenset({"cpu"})), Claim(0, S, frozenset({"cpu", "gpu:0"}))]
+    per, totals = attribute([cpu, gpu], claims)
+    assert per["gpu:0"].window(0, S).energy_j == pytest.approx(100.0)  # the second claim alone shares the GPU
+    assert per["cpu"].window(0, S).energy_j == pytest.approx(5.0)  # both share the CPU
+    assert totals["gpu:0"].attributed_j == pytest.approx(100.0) and totals["gpu:0"].unattributed_j == 0.0
+    assert totals["cpu"].attributed_j == pytest.approx(10.0)
+    only_gpu = attribute([cpu, gpu], [Claim(0, S, frozenset({"gpu:0"})), Claim(0, S // 2, frozenset({"cpu"}))])[1]
+    assert only_gpu["cpu"].attributed_j == pytest.approx(5.0) and only_gpu["gpu:0"].attributed_j == pytest.approx(100.0)

@@ -116,3 +116,28 @@ def test_defaults_are_ten_percent_and_fifty_joules():
     c = compare(_report({"a": 1000.0, "b": 1000.0}), _report({"a": 1101.0, "b": 1099.0}))
     assert (c.max_regression, c.min_delta_j) == (0.10, 50.0)
     assert [x.nodeid for x in c.regressions] == ["a"]
+
+
+def test_boundaries_files_and_missing_fields():
+    # +125 J over a 50 J floor but exactly +12.5%: not a regression; -12.5% exactly: not an improvement.
+    c = compare(_report({"a": 1000.0, "b": 1000.0}), _report({"a": 1125.0, "b": 875.0}), 0.125, 50.0)
+    assert c.regressions == [] and c.improvements == [] and len(c.unchanged) == 2
+    # -50 J exactly at the floor with -50%: not an improvement.
+    c2 = compare(_report({"a": 100.0}), _report({"a": 50.0}), 0.10, 50.0)
+    assert c2.improvements == []
+    reg = compare(_report({"a": 1.0}), _report({"a": 900.0}), 0.1, 50.0).regressions[0]
+    assert (reg.file, reg.line) == ("t.py", 3)
+    # A base run at 0 J that stays there is unchanged and counts 0 in the totals.
+    z = compare(_report({"a": 0.0, "b": 10.0}), _report({"a": 0.0, "b": 10.0}), 0.1, 50.0)
+    assert (z.base_total_j, z.head_total_j) == (10.0, 10.0)
+    assert compare({}, _report({"a": 1.0})).new[0].nodeid == "a"
+    assert compare(_report({"a": 1.0}), {}).removed[0].nodeid == "a"
+
+
+def test_meter_warning_lists_only_channels_that_differ():
+    base = {"run": {"meters": [{"channel": "cpu", "method": "estimated"}, {"channel": "gpu:0", "method": "counter"},
+                               {"channel": "ram", "method": "estimated"}]}, "tests": []}  # fmt: skip
+    head = {"run": {"meters": [{"channel": "cpu", "method": "estimated"}, {"channel": "dram", "method": "counter"}]}, "tests": []}
+    assert compare(base, head).warnings == [
+        "the runs' meters differ (dram: absent -> counter, gpu:0: counter -> absent, ram: estimated -> absent); the comparison is weak"
+    ]

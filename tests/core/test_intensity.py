@@ -164,3 +164,10 @@ def test_as_dict_names_every_field():
 def test_close_matches():
     assert intensity._close("DUE", ["DEU", "FRA"]) == "; close matches: DEU"
     assert intensity._close("zzz", ["DEU", "FRA"]) == ""
+
+
+def test_cloud_spec_splits_at_the_first_colon_and_provinces_keep_their_code():
+    with pytest.raises(IntensityError, match=r"^cloud region gcp:x:y is not in codecarbon's cloud table"):
+        resolve(cloud="gcp:x:y")
+    assert resolve(country="CAN", region="CA-AB").region == "AB"
+    assert resolve(country="CHN", region="CN-BJ").region == "CN-BJ"

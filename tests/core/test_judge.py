@@ -125,3 +125,32 @@ def test_parse_value_forms_and_sources():
         "f.toml: [tool.pytest-carbon.budgets] 'a' = '2': '2' has no unit; a CO2eq mass needs one of mg, g, kg, t,"
         " e.g. '12 g'; a budget is " + FORMS
     )
+
+
+def test_table_values_with_one_metric_and_near_miss_keys():
+    t = parse_table({"a": {"co2": "1 g"}}, "f")
+    assert t.tests[0][1] == Budget(1.0, None, 'f [tool.pytest-carbon.budgets] "a"', "a")
+    for key in ("defaults", "sessions", "phase"):
+        with pytest.raises(BudgetError, match=rf"'{key}' is not a budget key"):
+            parse_table({key: "1 g"}, "f")
+
+
+def test_specificity_counts_letters_x_too():
+    t = parse_table({"*": "1 g", "X*": "2 g"}, "f")
+    assert for_test(t, "Xa").co2_g == 2
+
+
+def test_per_item_measurement_keeps_quality_and_duration():
+    m = Measurement(4.0, 40.0, estimated=True, approximate=True, duration_s=2.0)
+    ib = Budget(None, 1.0, "s", "k")
+    v = judge(None, Measurement(0.0, 0.0), [PhaseCheck("p", None, ib, m, 4)], require_measured=True)
+    assert v is not None
+    assert [f.violation.metric for f in v.findings] == ["unmeasured", "energy"]
+    _, each = check_phase("p", None, Budget(None, 100.0, "s", "k"), m, 4)
+    assert each == []
+
+
+def test_require_measured_reaches_the_test_budget():
+    v = judge(B, Measurement(0.5, 50.0, estimated=True), require_measured=True)
+    assert v is not None and [f.violation.metric for f in v.findings] == ["unmeasured"]
+    assert judge_session(B, Measurement(2.0, 1.0), gaps=False)[0].subject == "session"

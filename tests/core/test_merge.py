@@ -74,3 +74,18 @@ def test_merge_one_shard_keeps_its_figures_and_nothing_is_refused():
     assert merge([("x", no_budgets)])["budgets"]["mode"] == "off"
     with pytest.raises(ValueError, match="^nothing to merge$"):
         merge([])
+
+
+def test_merge_copies_and_tolerates_missing_optional_fields():
+    a = _shard("a", "2026-01-01T00:00:00+00:00", 3.0, ["t"], 5.0, None)
+    for key in ("meters", "meter_errors", "hardware"):
+        del a["run"][key]
+    del a["totals"]["channels"]
+    a["budgets"] = {"mode": "enforce"}
+    m = merge([("a", a)])
+    assert m["run"]["meters"] == [] and m["run"]["meter_errors"] == [] and m["run"]["hardware"] == {}
+    assert m["totals"]["channels"] == {} and m["budgets"]["tests_with_budget"] == 0
+    assert m["totals"]["estimated"] is False and m["run"]["interrupted"] is False
+    m["run"]["shards"][0]["intensity"]["g_per_kwh"] = 0.0
+    m["tests"][0]["energy_j"]["total"] = 0.0
+    assert a["run"]["intensity"]["g_per_kwh"] == 100.0 and a["tests"][0]["energy_j"]["total"] == 1.0  # deep copies

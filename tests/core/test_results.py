@@ -125,3 +125,10 @@ def test_projection():
     assert (none["energy_j"], none["co2_g"], none["car_km"], none["note"]) == (None, None, None, "why")
     zero = project(spec, 20.0, 0, 1.0).to_json()
     assert (zero["factor"], zero["energy_j_per_item"], zero["energy_j"]) == (None, None, None)
+
+
+def test_run_json_carries_budgets_and_one_item_projects():
+    s = BudgetSummary("enforce", False, (), None, (), 0, ())
+    assert RunResult({}, [], Totals({}, 1.0, 0, False), s, None).to_json()["budgets"] == s.to_json()
+    one = project(ProjectionSpec("p", 10, "10"), 3.0, 1, 1.0).to_json()
+    assert (one["factor"], one["energy_j_per_item"], one["energy_j"]) == (10.0, 3.0, 30.0)

@@ -49,3 +49,10 @@ def test_one_window_on_segments():
     assert segments_window(segs, 10, 20) == WindowEnergy(None, 0.0, 10)
     assert segments_window(segs, 4, 4) == WindowEnergy(0.0, 0.0, 0)
     assert segments_window([], 0, 10) == WindowEnergy(None, 0.0, 10)
+
+
+def test_a_lower_reading_at_the_same_instant_is_a_reset():
+    segs = build_segments([(0, 0.0), (10, 5.0), (20, 6.0), (20, 1.0), (30, 2.0)])
+    assert [(s.times, s.values) for s in segs] == [([0, 10, 20], [0.0, 5.0, 6.0]), ([20, 30], [1.0, 2.0])]
+    segs2 = build_segments([(0, 0.0), (10, 5.0), (20, 6.0), (20, 6.0)])
+    assert [(s.times, s.values) for s in segs2] == [([0, 10, 20], [0.0, 5.0, 6.0])]

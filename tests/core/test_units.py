@@ -191,3 +191,8 @@ def test_format_duration_written_out(s, text):
 
 def test_digits():
     assert format_energy(1234.5678, digits=5) == "1.2346 kJ" and format_co2(12.345678, digits=2) == "12 g"
+
+
+def test_format_boundaries_written_out():
+    assert format_co2(999_999.0) == "1000 kg" and format_co2(1_000_000.0) == "1.00 t" and format_co2(1_234_567.0, digits=4) == "1.235 t"
+    assert format_duration(0.9994) == "999 ms" and format_duration(36_000.0) == "10.00 h"

@@ -138,3 +138,17 @@ def test_months_by_number_or_name():
     for bad in (0, 13, True, None, "x"):
         with pytest.raises(whatif.WhatIfError, match=rf"^{bad!r} is not a month: give 1 to 12 \(or Jan to Dec\)"):
             whatif.check_month(bad)
+
+
+def test_close_matches_are_at_most_five_zones_and_three_months():
+    with pytest.raises(whatif.WhatIfError) as e:
+        whatif.check_zone("US-C")
+    assert str(e.value).endswith("; close matches: US-SC, US-NC, US-DC, US-CT, US-CO")
+    with pytest.raises(whatif.WhatIfError, match=r"^'J' is not a month: give 1 to 12 \(or Jan to Dec\); close matches: Jun, Jul, Jan$"):
+        whatif.check_month("J")
+    with pytest.raises(whatif.WhatIfError, match=r"^'xyz' is not a month: give 1 to 12 \(or Jan to Dec\)$"):
+        whatif.check_month("xyz")
+
+
+def test_a_state_code_means_a_state_only_in_the_usa_and_india():
+    assert whatif.zone_of("DEU", "KA") == "DEU" and whatif.zone_of("DEU", "CA") == "DEU"
