@@ -47,7 +47,6 @@ class ChannelAttribution:
     """Prefix sums of one channel's energy shares, for O(log n) window queries."""
 
     def __init__(self, channel: Channel, claims: Sequence[Claim], extra_points: Iterable[int] = ()):
-        self.name = channel.name
         mine = [c for c in claims if c.channels is None or channel.name in c.channels]
         points: set[int] = set(extra_points)
         for c in mine:

@@ -221,12 +221,11 @@ def check_phase(
     whole = check(f"phase {name!r}", budget, m, require_measured=require_measured)
     if not (item_budget and items):
         return whole, []
+    # What one item cost; the findings keep the phase's own measurement for their context.
     per = Measurement(
         None if m.co2_g is None else m.co2_g / items,
         None if m.energy_j is None else m.energy_j / items,
         m.estimated,
-        m.approximate,
-        m.duration_s,
     )
     subject = f"per item of phase {name!r} ({items} items)"
     return whole, check(subject, item_budget, per, require_measured=require_measured)

@@ -171,3 +171,19 @@ def test_cloud_spec_splits_at_the_first_colon_and_provinces_keep_their_code():
         resolve(cloud="gcp:x:y")
     assert resolve(country="CAN", region="CA-AB").region == "AB"
     assert resolve(country="CHN", region="CN-BJ").region == "CN-BJ"
+
+
+def test_close_matches_in_region_errors_are_the_tables_own_codes():
+    with pytest.raises(IntensityError) as e:
+        resolve(country="USA", region="CX")
+    assert str(e.value) == "US region 'CX' is not in codecarbon's eGRID table; close matches: TX, SC, NC, DC, CT"
+    with pytest.raises(IntensityError) as e:
+        resolve(country="CHN", region="BX")
+    assert str(e.value) == "Chinese province 'BX' is unknown; close matches: CN-XJ, CN-SX, CN-NX, CN-JX, CN-HB"
+    with pytest.raises(IntensityError, match="needs a country too"):
+        resolve(region="CA")  # a bare code names no country, even one that is a prefix
+
+
+def test_at_most_five_close_matches_at_half_similarity():
+    assert intensity._close("DE", ["DEU", "DEN", "DEX", "DEY", "DEZ", "DEW", "DEV"]) == "; close matches: DEZ, DEY, DEX, DEW, DEV"
+    assert intensity._close("FRAN", ["FRA", "IRN", "FIN", "XYZ"]) == "; close matches: FRA, IRN, FIN"

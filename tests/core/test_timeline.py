@@ -56,3 +56,17 @@ def test_a_lower_reading_at_the_same_instant_is_a_reset():
     assert [(s.times, s.values) for s in segs] == [([0, 10, 20], [0.0, 5.0, 6.0]), ([20, 30], [1.0, 2.0])]
     segs2 = build_segments([(0, 0.0), (10, 5.0), (20, 6.0), (20, 6.0)])
     assert [(s.times, s.values) for s in segs2] == [([0, 10, 20], [0.0, 5.0, 6.0])]
+
+
+def test_single_readings_between_failures_make_no_segment():
+    segs = build_segments([(0, 0.0), (10, 1.0), (20, None), (30, 5.0), (40, None), (50, 6.0), (60, 7.0)])
+    assert [(s.times, s.values) for s in segs] == [([0, 10], [0.0, 1.0]), ([50, 60], [6.0, 7.0])]
+    reset = build_segments([(0, 0.0), (10, 1.0), (20, 0.5), (30, 0.1), (40, 0.2)])  # 0.5 alone between two resets
+    assert [(s.times, s.values) for s in reset] == [([0, 10], [0.0, 1.0]), ([30, 40], [0.1, 0.2])]
+
+
+def test_repeated_instants_in_a_longer_segment():
+    segs = build_segments([(0, 0.0), (10, 1.0), (20, 2.0), (20, 3.0), (20, 2.0), (30, 4.0)])
+    assert [(s.times, s.values) for s in segs] == [([0, 10, 20, 30], [0.0, 1.0, 2.0, 4.0])]
+    same = build_segments([(0, 0.0), (10, 5.0), (20, 6.0), (20, 6.0), (30, 7.0)])
+    assert [(s.times, s.values) for s in same] == [([0, 10, 20, 30], [0.0, 5.0, 6.0, 7.0])]

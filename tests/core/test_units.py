@@ -196,3 +196,9 @@ def test_digits():
 def test_format_boundaries_written_out():
     assert format_co2(999_999.0) == "1000 kg" and format_co2(1_000_000.0) == "1.00 t" and format_co2(1_234_567.0, digits=4) == "1.235 t"
     assert format_duration(0.9994) == "999 ms" and format_duration(36_000.0) == "10.00 h"
+
+
+def test_more_format_cases_written_out():
+    assert format_co2(1234.5, digits=2) == "1.2 kg" and format_co2(1_500_000.0, digits=2) == "1.5 t"
+    assert format_duration(36_000_000.0) == "10000.00 h"
+    assert parse_power_w(0) == 0.0 and parse_power_w("0 W") == 0.0

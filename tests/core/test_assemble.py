@@ -1,0 +1,208 @@
+"""Recorded windows + a timeline -> results: hand-made timelines with round numbers.
+
+One channel draws 10 W from 0 s to 10 s (readings every second), so a window of d seconds
+that nobody shares has 10 x d joules.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from pytest_carbon.assemble import Budgets, Meters, build_run
+from pytest_carbon.budget import Budget, Verdict, parse_table
+from pytest_carbon.projection import ProjectionSpec
+from pytest_carbon.records import PhaseRecord, TestRecord, next_outcome, plain_pass
+from pytest_carbon.timeline import Channel, build_segments
+
+S = 1_000_000_000
+
+
+def _channel(name: str = "cpu", watts: float = 10.0, gap: tuple[int, int] | None = None) -> Channel:
+    samples: list[tuple[int, float | None]] = [(i * S, watts * i) for i in range(11)]
+    if gap:
+        samples = [(t, None if gap[0] <= t // S < gap[1] else v) for t, v in samples]
+    return Channel(name, build_segments(samples))
+
+
+def _rec(nodeid: str, t0: float, t1: float, outcome: str = "passed") -> TestRecord:
+    r = TestRecord(nodeid, ("t.py", 4, nodeid), int(t0 * S))
+    r.t1 = int(t1 * S)
+    r.outcome = outcome
+    return r
+
+
+METERS = Meters([_channel()], {"cpu": 0.5}, True, 0.5)
+TABLE = parse_table({"default": {"energy": "25 J"}, "phase:train": {"energy": "8 J"}, "phase:train/item": {"energy": "3 J"}}, "p")
+
+
+def test_tests_phases_and_totals():
+    a = _rec("t.py::a", 1.0, 4.0)
+    a.phases = [PhaseRecord("train", int(1.5 * S), int(2.5 * S), items=4)]
+    a.projections = [ProjectionSpec("train", 100, "100 steps"), ProjectionSpec("nope", 5, "5")]
+    a.info = {"threads": 2}
+    b = _rec("t.py::b", 5.0, 5.2)
+    run = build_run([a, b], METERS, Budgets(parse_table({}, "p"), mode="off"), run={"host": "h"}, whatif=lambda e: {"energy": e})
+    ta, tb = run.tests
+    assert (ta.nodeid, ta.file, ta.line, ta.outcome) == ("t.py::a", "t.py", 5, "passed")  # 1-based line
+    assert ta.window.energy_j == pytest.approx(30.0) and ta.window.co2_g == pytest.approx(15.0)
+    assert ta.window.duration_s == 3.0 and ta.window.estimated and not ta.window.approximate
+    assert tb.window.energy_j == pytest.approx(2.0) and tb.window.approximate_channels == ("cpu",)  # 0.2 s < 0.5 s
+    p = ta.phases[0]
+    assert (p.name, p.items, p.window.energy_j) == ("train", 4, pytest.approx(10.0)) and p.judged is None
+    proj, missing = ta.projections
+    assert proj.energy_j == pytest.approx(250.0) and proj.measured_items == 4 and proj.note is None
+    assert missing.energy_j is None and missing.note == "no phase 'nope' with items= in this test, so nothing to extrapolate"
+    assert ta.info == {"threads": 2} and ta.judged is None
+    assert run.totals.measured_j == pytest.approx(100.0) and run.totals.tests == 2
+    ch = run.totals.channels["cpu"]
+    assert (ch.attributed_j, ch.incomplete_j, ch.unattributed_j) == (pytest.approx(32.0), 0.0, pytest.approx(68.0))
+    assert run.whatif == {"energy": pytest.approx(100.0)} and run.run == {"host": "h"}
+    assert run.budgets is not None and run.budgets.mode == "off" and run.budgets.tests_with_budget == 0
+
+
+def test_pauses_are_the_plugins_not_the_tests():
+    a = _rec("t.py::a", 1.0, 5.0)
+    a.pauses = [(int(2 * S), int(3 * S))]
+    t = build_run([a], METERS, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0]
+    assert t.window.energy_j == pytest.approx(30.0) and t.window.duration_s == 3.0
+
+
+def test_concurrent_tests_share_and_claims_limit_channels():
+    gpu = _channel("gpu:0", 100.0)
+    meters = Meters([_channel(), gpu], {}, False, 1.0)
+    a, b = _rec("a", 0.0, 2.0), _rec("b", 0.0, 2.0)
+    run = build_run([a, b], meters, Budgets(parse_table({}, "p"), mode="off"), run={},
+                    claims_of=lambda r: frozenset({"cpu"}) if r.nodeid == "a" else None)  # fmt: skip
+    ta, tb = run.tests
+    assert ta.window.channels_j == {"cpu": pytest.approx(10.0)}  # half the CPU, none of the GPU
+    assert tb.window.channels_j == {"cpu": pytest.approx(10.0), "gpu:0": pytest.approx(200.0)}
+
+
+def test_a_gap_makes_energy_unknown_and_projections_say_why():
+    meters = Meters([_channel(gap=(3, 5))], {}, False, 1.0)
+    a = _rec("a", 2.5, 6.0)
+    a.phases = [PhaseRecord("s", int(2.5 * S), int(6 * S), items=2)]
+    a.projections = [ProjectionSpec("s", 10, "10")]
+    t = build_run([a], meters, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0]
+    assert t.window.energy_j is None and t.window.gaps_s == {"cpu": pytest.approx(2.5)}  # readings at 3 s and 4 s failed
+    assert t.projections[0].note == "a meter gap makes the phase's energy unknown"
+
+
+def test_xdist_verdicts_are_judged_here_and_skipped_tests_are_not():
+    over = _rec("t.py::over", 0.0, 3.0)  # 30 J > 25 J default
+    over.phases = [PhaseRecord("train", 0, int(1 * S), items=2)]  # 10 J > 8 J; 5 J per item > 3 J
+    skipped = _rec("t.py::skipped", 3.0, 6.0, "skipped")
+    xfailed = _rec("t.py::xfailed", 6.0, 9.0, "xfailed")
+    marked = _rec("t.py::marked", 9.0, 10.0)
+    budgets = Budgets(TABLE, judge_here=True, markers={"t.py::marked": Budget(None, 20.0, "marker", "marker")})
+    run = build_run([over, skipped, xfailed, marked], METERS, budgets, run={})
+    t_over, t_skip, t_xfail, t_marked = run.tests
+    assert [v.metric for v in t_over.judged.violations] == ["energy"]
+    assert [v.subject for v in t_over.phases[0].judged.violations] == ["phase 'train'", "per item of phase 'train' (2 items)"]
+    assert t_over.judged_on == (pytest.approx(15.0), pytest.approx(30.0)) and t_over.failing
+    assert t_skip.judged_on is None and t_skip.violations == () and t_xfail.judged_on is None
+    assert t_marked.judged.budget.source == "marker" and t_marked.violations == ()  # 10 J within 20 J
+    assert t_marked.judged_on == (pytest.approx(5.0), pytest.approx(10.0))
+    assert run.budgets.tests_over_budget == ("t.py::over",)
+    assert run.budgets.tests_with_budget == 4  # all four have the default or a marker budget
+    assert run.budgets.declared == ("default", "phase:train", "phase:train/item")
+
+
+def test_in_process_verdicts_are_reported_as_made():
+    a = _rec("t.py::a", 0.0, 1.0)
+    verdict = Verdict(TABLE.default, SimpleNamespace(co2_g=1.0, energy_j=2.0), ())
+    run = build_run([a], METERS, Budgets(TABLE, test_budgets={"t.py::a": TABLE.default}, verdicts={"t.py::a": verdict}), run={})
+    t = run.tests[0]
+    assert t.judged_on == (1.0, 2.0) and t.judged.budget is TABLE.default and not t.failing
+    assert run.budgets.tests_with_budget == 1 and run.budgets.tests_over_budget == ()
+
+
+def test_record_spans_and_outcomes():
+    r = _rec("x", 0.0, 10.0)
+    assert r.spans() == [(0, 10 * S)]
+    r.pauses = [(2 * S, 3 * S), (5 * S, 5 * S), (9 * S, 10 * S)]
+    assert r.spans() == [(0, 2 * S), (3 * S, 5 * S), (5 * S, 9 * S)]
+
+    def rep(outcome: str, when: str, xfail: bool = False) -> SimpleNamespace:
+        ns = SimpleNamespace(outcome=outcome, when=when, failed=outcome == "failed", skipped=outcome == "skipped", passed=outcome == "passed")
+        if xfail:
+            ns.wasxfail = "reason"
+        return ns
+
+    assert plain_pass(rep("passed", "setup")) and plain_pass(rep("passed", "call")) and plain_pass(rep("passed", "teardown", True))
+    assert not plain_pass(rep("passed", "call", True)) and not plain_pass(rep("failed", "call"))
+    assert next_outcome("passed", rep("failed", "call")) == "failed"
+    assert next_outcome("passed", rep("failed", "setup")) == "error"
+    assert next_outcome("failed", rep("failed", "teardown")) == "error"
+    assert next_outcome("passed", rep("skipped", "setup")) == "skipped"
+    assert next_outcome("passed", rep("skipped", "call", True)) == "xfailed"
+    assert next_outcome("failed", rep("skipped", "call")) == "failed"
+    assert next_outcome("passed", rep("passed", "call", True)) == "xpassed"
+    assert next_outcome("failed", rep("passed", "teardown")) == "failed"
+
+
+def test_fresh_record_and_plain_outcomes():
+    r = TestRecord("x", ("t.py", None, "x"), 7)
+    assert (r.t0, r.t1, r.outcome, r.phases, r.pauses, r.projections, r.info) == (7, 0, "passed", [], [], [], {})
+    r.pauses.append((1, 2))
+    r.info["k"] = 1
+
+    def rep(outcome: str, when: str, xfail: bool = False) -> SimpleNamespace:
+        ns = SimpleNamespace(outcome=outcome, when=when, failed=False, skipped=False, passed=outcome == "passed")
+        if xfail:
+            ns.wasxfail = ""
+        return ns
+
+    assert next_outcome("passed", rep("passed", "call")) == "passed"
+    assert next_outcome("passed", rep("passed", "teardown", True)) == "passed"
+    line_none = build_run([_rec("a", 0.0, 1.0)], METERS, Budgets(parse_table({}, "p"), mode="off"), run={})
+    assert line_none.tests[0].line == 5
+    r2 = _rec("b", 0.0, 1.0)
+    r2.location = ("t.py", None, "b")
+    assert build_run([r2], METERS, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0].line is None
+
+
+def test_spans_energy_adds_spans_and_their_gaps():
+    from pytest_carbon.assemble import _spans_energy
+    from pytest_carbon.attribution import Claim, attribute
+
+    ch = _channel(gap=(3, 5))
+    spans = [(0, 1 * S), (int(2.5 * S), 6 * S), (7 * S, 8 * S)]
+    per, _ = attribute([ch], [Claim(a, b) for a, b in spans])
+    e = _spans_energy(per["cpu"], spans)
+    assert e.energy_j is None and e.gap_ns == int(2.5 * S)
+    assert e.covered_j == pytest.approx(10.0 + 10.0 + 10.0)  # 0-1 s, 5-6 s and 7-8 s: the covered parts
+    known = _spans_energy(per["cpu"], [(0, 1 * S), (7 * S, 8 * S)])
+    assert (known.energy_j, known.covered_j, known.gap_ns) == (pytest.approx(20.0), pytest.approx(20.0), 0)
+
+
+def test_projection_of_a_phase_that_drew_nothing():
+    a = _rec("a", 1.0, 2.0)
+    a.phases = [PhaseRecord("s", 1 * S, 1 * S, items=1)]
+    a.projections = [ProjectionSpec("s", 10, "10")]
+    t = build_run([a], METERS, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0]
+    assert t.projections[0].energy_j == 0.0
+
+
+def test_xdist_verdicts_use_patterns_code_budgets_claims_and_require_measured():
+    table = parse_table({"session": "1 kg", "t.py::pat*": {"energy": "1 J"}, "phase:p/item": {"energy": "100 J"}}, "p")
+    a = _rec("t.py::pattern", 0.0, 2.0)
+    code = Budget(None, 1.0, "code", "code")
+    a.phases = [PhaseRecord("p", 0, 1 * S, items=2, budget=code)]
+    gpu = _channel("gpu:0", 100.0)
+    meters = Meters([_channel(), gpu], {}, True, 0.5)
+    budgets = Budgets(table, require_measured=True, judge_here=True, session_violations=("sv",))  # type: ignore[arg-type]
+    run = build_run([a], meters, budgets, run={}, claims_of=lambda r: frozenset({"cpu"}))
+    t = run.tests[0]
+    assert t.window.channels_j == {"cpu": pytest.approx(20.0)}
+    assert t.phases[0].window.channels_j == {"cpu": pytest.approx(10.0)}  # the phase takes its test's claims
+    assert [v.metric for v in t.judged.violations] == ["unmeasured", "energy"]
+    assert t.judged.budget.key == "t.py::pat*"
+    ph = t.phases[0].judged
+    assert ph.budget is code and ph.item_budget.key == "phase:p/item"
+    assert [v.subject for v in ph.violations] == ["phase 'p'", "phase 'p'", "per item of phase 'p' (2 items)"]
+    assert (run.totals.g_per_j, run.totals.estimated) == (0.5, True)
+    s = run.budgets
+    assert (s.require_measured, s.session, s.session_violations) == (True, table.session, ("sv",))
