@@ -128,7 +128,7 @@ def parse_count(text: str | int | float, what: str = "a whole number") -> int:
     return n
 
 
-def _sig(x: float, digits: int = 3) -> str:
+def _sig(x: float, digits: int) -> str:
     if x == 0:
         return "0"
     mag = math.floor(math.log10(abs(x)))

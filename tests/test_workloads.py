@@ -73,7 +73,7 @@ def test_brain_preset_autoencoder_matches_the_bundle():
     ae, unet = parameter_counts(v)
     assert ae / 1e6 == pytest.approx(13.8, rel=0.02)
     assert v.latent_size == (20, 28, 20)
-    assert unet / 1e6 == pytest.approx(441.4, rel=0.01)  # unconditional; see the README
+    assert unet / 1e6 == pytest.approx(441.4, rel=0.01)  # unconditional; see docs/workloads.md
 
 
 def test_unknown_preset():

@@ -154,3 +154,7 @@ def test_require_measured_reaches_the_test_budget():
     v = judge(B, Measurement(0.5, 50.0, estimated=True), require_measured=True)
     assert v is not None and [f.violation.metric for f in v.findings] == ["unmeasured"]
     assert judge_session(B, Measurement(2.0, 1.0), gaps=False)[0].subject == "session"
+
+
+def test_session_judgement_accepts_estimates_unless_asked():
+    assert judge_session(B, Measurement(0.5, 50.0, estimated=True), gaps=False) == ()
