@@ -89,9 +89,12 @@ def check_zone(zone: str) -> str:
 
 
 def check_month(month: Any) -> int:
+    """A month 1-12 from a whole number, its digits, or its name; 1.5 is not a month."""
+    if isinstance(month, float) and month.is_integer():
+        month = int(month)
     try:
-        m = int(month) if not isinstance(month, bool) else 0
-    except (TypeError, ValueError):
+        m = int(month) if isinstance(month, (int, str)) and not isinstance(month, bool) else 0
+    except ValueError:
         m = 0
     if not 1 <= m <= 12:
         names = {n.lower(): i + 1 for i, n in enumerate(MONTHS)}

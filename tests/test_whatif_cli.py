@@ -57,3 +57,11 @@ def test_whatif_cli(pytester, monkeypatch):
         result = pytester.run(*cli, *bad)
         assert result.ret == 4
         result.stderr.fnmatch_lines([msg])
+
+
+def test_a_fractional_month_in_pyproject_stops_the_run(pytester):
+    pytester.makepyprojecttoml('[tool.pytest-carbon]\ncountry = "DEU"\nmonth = 1.5\n')
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest("--carbon")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: pytest-carbon: *month = 1.5: 1.5 is not a month: give 1 to 12 (or Jan to Dec)*"])

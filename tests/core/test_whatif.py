@@ -152,3 +152,10 @@ def test_close_matches_are_at_most_five_zones_and_three_months():
 
 def test_a_state_code_means_a_state_only_in_the_usa_and_india():
     assert whatif.zone_of("DEU", "KA") == "DEU" and whatif.zone_of("DEU", "CA") == "DEU"
+
+
+def test_fractional_months_are_refused():
+    for bad in (1.5, "1.5", 12.9, float("nan")):
+        with pytest.raises(whatif.WhatIfError, match=r"is not a month: give 1 to 12"):
+            whatif.check_month(bad)
+    assert whatif.check_month(3.0) == 3
