@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -205,3 +206,14 @@ def test_annotation_paths_are_relative_to_the_checkout(pytester, monkeypatch):
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     result = pytester.runpytest("suite", *GATE)
     result.stdout.fnmatch_lines(["::error file=suite/test_s.py,line=3,title=carbon budget%3A test_s.py%3A%3Atest_x::*"])
+
+
+def test_compare_names_the_file_whose_tests_are_malformed(pytester):
+    good = {"schema": "pytest-carbon/1", "run": {}, "tests": [{"nodeid": "a", "energy_j": {"total": 1.0}}], "totals": {}}
+    bad = dict(good, tests=[{"nodeid": "a", "energy_j": 5}])
+    (pytester.path / "base.json").write_text(json.dumps(good))
+    (pytester.path / "head.json").write_text(json.dumps(bad))
+    result = pytester.run(sys.executable, "-m", "pytest_carbon.cli", "compare", "base.json", "head.json")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["pytest-carbon: head.json: tests[[]0] is not a test entry*damaged"])
+    assert "Traceback" not in result.stderr.str()

@@ -371,6 +371,12 @@ def test_show_prints_the_table_from_a_file(pytester):
         ('{"schema": "pytest-carbon/9"}', "*schema 'pytest-carbon/9' is not 'pytest-carbon/1'*"),
         ("[1, 2]", "*not a pytest-carbon report (no 'schema' field)*"),
         ('{"schema": "pytest-carbon/1", "run": {}, "tests": [], "totals": {}}', "*a field is missing or has the wrong type*damaged*"),
+        (
+            '{"schema": "pytest-carbon/1", "run": {}, "tests": [{"nodeid": "a", "energy_j": {"total": NaN}}], "totals": {}}',
+            "*missing.json: field tests[[]0].energy_j.total is NaN, which no measurement can be; the file is damaged",
+        ),
+        ('{"schema": "pytest-carbon/1", "run": {"duration_s": -Infinity}, "tests": [], "totals": {}}', "*field run.duration_s is -Infinity*"),
+        ('{"schema": "pytest-carbon/1", "run": {}, "tests": [1], "totals": {}}', "*missing.json: tests[[]0] is not a test entry*damaged"),
     ],
 )
 def test_show_rejects_bad_files_without_traceback(pytester, content, message):

@@ -51,9 +51,13 @@ def load(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as e:
         raise ReportError(f"{p}: cannot be read ({e})") from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_NonFinite)
     except json.JSONDecodeError as e:
         raise ReportError(f"{p}: not valid JSON ({e.msg} at line {e.lineno}); truncated or not a report?") from None
+    where = _find_non_finite(doc, "")
+    if where is not None:
+        field, value = where
+        raise ReportError(f"{p}: field {field} is {value}, which no measurement can be; the file is damaged")
     if not isinstance(doc, dict) or "schema" not in doc:
         raise ReportError(f"{p}: not a pytest-carbon report (no 'schema' field)")
     if doc["schema"] != SCHEMA:
@@ -64,4 +68,31 @@ def load(path: str | Path) -> dict[str, Any]:
     for key, typ in (("run", dict), ("tests", list), ("totals", dict)):
         if not isinstance(doc.get(key), typ):
             raise ReportError(f"{p}: field {key!r} is missing or not a {typ.__name__}; the file is damaged")
+    for i, t in enumerate(doc["tests"]):
+        if not (isinstance(t, dict) and isinstance(t.get("nodeid"), str) and isinstance(t.get("energy_j"), dict)):
+            raise ReportError(
+                f"{p}: tests[{i}] is not a test entry (an object with a 'nodeid' string and an 'energy_j'"
+                " object); the file is damaged"
+            )
     return doc
+
+
+class _NonFinite(str):
+    """NaN, Infinity or -Infinity as read by the JSON parser, kept as its spelling."""
+
+
+def _find_non_finite(node: Any, path: str) -> tuple[str, str] | None:
+    """The first field (as a path such as ``tests[3].energy_j.total``) holding a non-finite number."""
+    if isinstance(node, _NonFinite):
+        return path or "(the document)", str(node)
+    if isinstance(node, dict):
+        items: Any = ((f"{path}.{k}" if path else str(k), v) for k, v in node.items())
+    elif isinstance(node, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(node))
+    else:
+        return None
+    for sub, v in items:
+        found = _find_non_finite(v, sub)
+        if found is not None:
+            return found
+    return None
