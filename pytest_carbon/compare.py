@@ -3,14 +3,17 @@
 Energy (J) is compared, not CO2: two runners' grids may differ, and the same work should not
 look like a regression because it ran elsewhere. A test regresses when its energy grows by
 more than *both* the relative threshold and the absolute floor. A test missing from one
-side is new or removed, and a test whose energy is unknown on either side (a meter gap, an
-interrupted run) is listed as such, never compared as zero.
+side is new or removed, and a test whose energy is unknown on either side (a meter gap) or
+that an interrupted run cut short is listed as not comparable, never compared as zero or as
+its partial energy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+INTERRUPTED = "interrupted"  # the outcome of a test that the run's end cut short
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,8 @@ def compare(base: dict[str, Any], head: dict[str, Any], max_regression: float = 
         )
         if b is None:
             c.new.append(ch)
-        elif ch.delta_j is None:
-            c.unknown.append(ch)
+        elif ch.delta_j is None or INTERRUPTED in (b.get("outcome"), h.get("outcome")):
+            c.unknown.append(ch)  # unknown energy, or the partial energy of a test cut short
         elif ch.delta_j > min_delta_j and (ch.base_j == 0 or (ch.ratio or 0.0) > max_regression):
             c.regressions.append(ch)
         elif ch.delta_j < -min_delta_j and (ch.ratio or 0.0) < -max_regression:

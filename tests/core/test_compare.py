@@ -141,3 +141,13 @@ def test_meter_warning_lists_only_channels_that_differ():
     assert compare(base, head).warnings == [
         "the runs' meters differ (dram: absent -> counter, gpu:0: counter -> absent, ram: estimated -> absent); the comparison is weak"
     ]
+
+
+def test_a_test_cut_short_by_an_interrupted_run_is_not_comparable():
+    base = _report({"a": 10.0, "b": 1000.0})
+    base["tests"][0]["outcome"] = "interrupted"
+    head = _report({"a": 5000.0, "b": 1000.0})
+    c = compare(base, head, 0.1, 50.0)
+    assert [x.nodeid for x in c.unknown] == ["a"] and c.regressions == [] and not c.failed
+    head["tests"][1]["outcome"] = "interrupted"
+    assert [x.nodeid for x in compare(_report({"a": 10.0, "b": 1000.0}), head).unknown] == ["b"]
