@@ -79,7 +79,7 @@ def _merge(args: argparse.Namespace) -> int:
     try:
         shards = [(str(p), json_report.load(p)) for p in args.reports]
         merged = merge(shards)
-    except json_report.ReportError as e:
+    except (json_report.ReportError, ValueError) as e:
         return _fail(str(e))
     except (KeyError, TypeError, AttributeError) as e:
         return _fail(f"a report is damaged: field {e} is missing or has the wrong type")

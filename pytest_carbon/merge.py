@@ -8,6 +8,7 @@ because shards may run on different hardware and grids.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from .results import SCHEMA
@@ -26,8 +27,18 @@ def merge(shards: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     over: list[str] = []
     session_violations: list[dict[str, Any]] = []
     estimated = interrupted = False
+    gaps: dict[str, float] = {}
+    seen: dict[tuple[Any, Any, Any], str] = {}
     for k, (name, rep) in enumerate(shards):
-        run = copy.deepcopy(rep["run"])
+        r = rep["run"]
+        ident = (r.get("started"), r.get("host"), json.dumps(r.get("argv")))
+        if ident in seen:
+            raise ValueError(
+                f"{name} is the same run as {seen[ident]} (started {ident[0]} on {ident[1]} with the same"
+                " arguments); each shard is merged once"
+            )
+        seen[ident] = name
+        run = copy.deepcopy(r)
         run["shard"] = k
         run["source"] = name
         runs.append(run)
@@ -46,6 +57,8 @@ def merge(shards: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                 acc[key] = acc.get(key, 0.0) + v
         for key in sums:
             sums[key] += tot[key]
+        for ch, g in tot.get("gaps_s", {}).items():
+            gaps[ch] = gaps.get(ch, 0.0) + g
         estimated = estimated or bool(tot.get("estimated"))
         b = rep.get("budgets") or {}
         over += b.get("tests_over_budget", [])
@@ -82,7 +95,7 @@ def merge(shards: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
             **sums,
             "car_km": sums["co2_g"] / CAR_G_PER_KM,
             "channels": channels,
-            "gaps_s": {},
+            "gaps_s": gaps,  # seconds without readings, summed over the shards
             "tests": len(tests),
             "estimated": estimated,
         },

@@ -62,7 +62,7 @@ def test_merge_two_shards():
     assert (t["attributed_j"], t["incomplete_j"], t["unattributed_j"]) == (555.0, 2.0, 553.0)
     assert t["co2_g"] == pytest.approx(111.0) and t["car_km"] == pytest.approx(111.0 / 107.5)
     assert t["channels"] == {"cpu": {"measured_j": 110.0, "attributed_j": 55.0}, "gpu:0": {"measured_j": 1000.0, "attributed_j": 500.0}}
-    assert t["tests"] == 3 and t["estimated"] is True and t["gaps_s"] == {}
+    assert t["tests"] == 3 and t["estimated"] is True and t["gaps_s"] == {"cpu": 2.0}
 
 
 def test_merge_one_shard_keeps_its_figures_and_nothing_is_refused():
@@ -89,3 +89,20 @@ def test_merge_copies_and_tolerates_missing_optional_fields():
     m["run"]["shards"][0]["intensity"]["g_per_kwh"] = 0.0
     m["tests"][0]["energy_j"]["total"] = 0.0
     assert a["run"]["intensity"]["g_per_kwh"] == 100.0 and a["tests"][0]["energy_j"]["total"] == 1.0  # deep copies
+
+
+def test_the_same_shard_twice_is_refused_and_gaps_are_kept():
+    a = _shard("a", "2026-01-01T00:00:00+00:00", 3.0, ["t"], 5.0, None)
+    a["run"]["argv"] = ["-n", "2"]
+    again = copy.deepcopy(a)
+    with pytest.raises(ValueError) as e:
+        merge([("a.json", a), ("copy.json", again)])
+    assert str(e.value) == (
+        "copy.json is the same run as a.json (started 2026-01-01T00:00:00+00:00 on a with the same arguments);"
+        " each shard is merged once"
+    )
+    other = copy.deepcopy(a)
+    other["run"]["argv"] = ["-n", "4"]
+    other["totals"]["gaps_s"] = {"cpu": 0.5, "gpu:0": 2.0}
+    m = merge([("a.json", a), ("other.json", other)])
+    assert m["totals"]["gaps_s"] == {"cpu": 1.5, "gpu:0": 2.0}
