@@ -93,3 +93,31 @@ def test_renders_in_headless_chromium(pytester, tmp_path):
     assert len(colors) > 50  # text, cards and bars, not a blank page
     non_white = sum(n for n, c in colors if sum(c) < 720)
     assert non_white > 0.03 * 1200 * 1600
+
+
+def test_unknown_co2_is_never_drawn_as_a_zero_bar():
+    from pytest_carbon.report.html import _bar_chart
+
+    svg = _bar_chart([("known", 2.0, [("train", 1.0)]), ("gap", None, [("train", None)]), ("phase gap", 3.0, [("train", None)])], "{:.3g} g", {})
+    assert svg.count("? unknown: a meter failed during the test") == 1
+    rects = re.findall(r"<rect[^>]*><title>([^<]*)</title>", svg)
+    # The gap row draws no bar; the row with an unknown phase draws its known total as one bar.
+    assert rects == ["train: 1 g", "outside phases: 1 g", "total, a phase unknown: 3 g"]
+    assert ">0 g<" not in svg
+
+
+def test_html_of_a_report_with_a_gap(pytester):
+    page = make(pytester)
+    import json
+
+    report = json.loads((pytester.path / "r.json").read_text())
+    t = report["tests"][0]
+    t["co2_g"] = None
+    t["energy_j"]["total"] = None
+    for p in t["phases"]:
+        p["co2_g"] = None
+    (pytester.path / "gap.json").write_text(json.dumps(report))
+    result = pytester.run(sys.executable, "-m", "pytest_carbon.cli", "html", "gap.json", "-o", "gap.html")
+    assert result.ret == 0
+    page = (pytester.path / "gap.html").read_text()
+    assert "? unknown: a meter failed during the test" in page

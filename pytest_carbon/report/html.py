@@ -31,20 +31,32 @@ def e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _bar_chart(rows: list[tuple[str, float, list[tuple[str, float]]]], unit: str, colors: dict[str, str], width: int = 1000) -> str:
-    """Horizontal bars; each row (label, total, stacked parts); parts fill from the left."""
+Row = tuple[str, "float | None", list[tuple[str, "float | None"]]]
+
+
+def _bar_chart(rows: list[Row], unit: str, colors: dict[str, str], width: int = 1000) -> str:
+    """Horizontal bars; each row (label, total, stacked parts); parts fill from the left.
+
+    An unknown value (None: a meter failed) draws no bar and says so; it is never a 0 bar.
+    """
     if not rows:
         return ""
     label_w, bar_w, row_h = 380, width - 380 - 90, 24
-    top = max(v for _, v, _ in rows) or 1.0
+    top = max((v for _, v, _ in rows if v is not None), default=0.0) or 1.0
     out = [f'<svg role="img" width="{width}" height="{row_h * len(rows) + 8}" viewBox="0 0 {width} {row_h * len(rows) + 8}">']
     for i, (label, value, parts) in enumerate(rows):
         y = i * row_h + 4
         short = label if len(label) <= 58 else "…" + label[-57:]
         out.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end"><title>{e(label)}</title>{e(short)}</text>')
         x = float(label_w)
+        if value is None:
+            out.append(f'<text x="{x:.1f}" y="{y + 15}" class="unknown">? unknown: a meter failed during the test</text>')
+            continue
         used = 0.0
-        for name, v in parts:
+        known_parts = [(name, v) for name, v in parts if v is not None]
+        if len(known_parts) < len(parts):  # a phase's share is unknown: one bar for the known total
+            parts, known_parts = [("total, a phase unknown", value)], [("total, a phase unknown", value)]
+        for name, v in known_parts:
             w = bar_w * max(v, 0.0) / top
             out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 6}" fill="{colors.get(name, "#9aa8a0")}"><title>{e(name)}: {e(unit.format(v))}</title></rect>')
             x += w
@@ -65,8 +77,8 @@ def _tests_section(report: dict[str, Any], top: int) -> list[str]:
         return ['<h2>Tests</h2><p class="muted">No test was measured.</p>']
     names = sorted({p["name"] for t in tests for p in t.get("phases", [])})
     colors = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
-    rows = [
-        (t["nodeid"], t.get("co2_g") or 0.0, [(p["name"], p.get("co2_g") or 0.0) for p in t.get("phases", [])])
+    rows: list[Row] = [
+        (t["nodeid"], t.get("co2_g"), [(p["name"], p.get("co2_g")) for p in t.get("phases", [])])
         for t in tests
     ]
     legend = "".join(f'<span><i style="background:{c}"></i>{e(n)}</span>' for n, c in colors.items())
