@@ -49,6 +49,7 @@ class CarbonFixture:
         __tracebackhide__ = True  # a bad argument is the caller's line, not the plugin's
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"carbon.phase(name=...) needs a non-empty name, got {name!r}")
+        self._check_running(f"carbon.phase({name!r})", "begin")
         _positive_items(f"carbon.phase({name!r}", items)
         budget = None
         if co2 is not None or energy is not None:
@@ -64,7 +65,17 @@ class CarbonFixture:
             yield rec
         finally:
             rec.t1 = time.monotonic_ns()
+            # A phase still open when its test ended (a thread that outlived it) would take the
+            # next tests' energy: it is refused, not recorded.
+            self._check_running(f"carbon.phase({name!r})", "end")
             self._record.phases.append(rec)
+
+    def _check_running(self, what: str, verb: str) -> None:
+        if self._record.t1:
+            raise RuntimeError(
+                f"{what} cannot {verb} after its test {self._record.nodeid} has ended (a thread that"
+                " outlived the test?); a phase must begin and end inside its test, and this one is not recorded"
+            )
 
     def add_phase(self, name: str, start_ns: int, end_ns: int, items: int | None = None) -> None:
         """A phase timed elsewhere: by other processes on this machine, on ``time.monotonic_ns()``.
@@ -74,6 +85,7 @@ class CarbonFixture:
         lie inside this test, which has begun and not yet ended.
         """
         __tracebackhide__ = True
+        self._check_running(f"carbon.add_phase({name!r})", "add a phase")
         now = time.monotonic_ns()
         if not (isinstance(start_ns, int) and isinstance(end_ns, int)) or not self._record.t0 <= start_ns <= end_ns <= now:
             raise ValueError(

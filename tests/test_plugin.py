@@ -503,3 +503,28 @@ def test_a_failing_update_hook_does_not_lose_the_report(pytester):
     result, report = run(pytester, "--carbon", "--carbon-meter", "constant:cpu=1W")
     assert report["tests"][0]["nodeid"].endswith("test_a")
     result.stdout.fnmatch_lines(["ERROR: a pytest_carbon_update_json hook failed (RuntimeError: oops); the report is written without its changes"])
+
+
+def test_a_phase_outliving_its_test_is_refused_not_given_the_next_tests_energy(pytester):
+    pytester.makepyfile(
+        """
+        import threading, time
+
+        def test_leaves_a_thread(carbon):
+            def work():
+                with carbon.phase("late"):
+                    time.sleep(0.3)
+            threading.Thread(target=work).start()
+
+        def test_next():
+            time.sleep(0.6)
+        """
+    )
+    result = pytester.runpytest("--carbon", "--carbon-meter", "constant:cpu=100W", "--carbon-json", "r.json", "-W", "default")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["*RuntimeError: carbon.phase('late') cannot end after its test *test_leaves_a_thread has ended (a thread that"
+         " outlived the test?); a phase must begin and end inside its test, and this one is not recorded*"]
+    )  # fmt: skip
+    report = load_report(pytester.path / "r.json")
+    assert [t["phases"] for t in report["tests"]] == [[], []]
