@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,6 +56,7 @@ class Settings:
     html: str | None = None
     source: str = ""  # the pyproject file read, if any
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
+    place: intensity_mod.Intensity | None = None  # the intensity these settings resolve to
 
 
 # key -> (command-line option, parser). Every key is settable both ways.
@@ -218,6 +219,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "html": ("--carbon-html", _path),
 }
 TABLES = {"budgets"}  # sub-tables, pyproject only
+PATH_KEYS = {"json", "html", "baseline", "record", "github_comment"}  # from pyproject: relative to the file
 _FIELD = {"json": "json_path", "meter": "meters", "interval": "interval_s"}  # key -> Settings field
 
 
@@ -270,6 +272,9 @@ def load(pyproject: Path | None, cli: dict[str, Any]) -> Settings:
             values[key] = KEYS[key][1](raw)
         except (ConfigError, UnitError) as e:
             raise ConfigError(f"{pyproject}: [{TABLE}] {key} = {raw!r}: {e}") from None
+        if key in PATH_KEYS and pyproject is not None:
+            # pytest's rule for ini paths: relative to the file that declares them.
+            values[key] = str(pyproject.parent / values[key])
         origins[key] = f"{pyproject.name if pyproject else 'pyproject.toml'} [{TABLE}] {key}"
     for key, raw in cli.items():
         if raw is None or key not in KEYS:
@@ -284,7 +289,7 @@ def load(pyproject: Path | None, cli: dict[str, Any]) -> Settings:
     settings = Settings(**kwargs, source=str(pyproject) if table else "", origins=origins)
     # Resolve the place now, so an unknown one stops the run before any test.
     try:
-        intensity_mod.resolve(
+        place = intensity_mod.resolve(
             intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region,
             month=settings.month,
         )  # fmt: skip
@@ -292,4 +297,4 @@ def load(pyproject: Path | None, cli: dict[str, Any]) -> Settings:
         keys = [k for k in ("cloud", "region", "country", "month") if k in origins]
         where = ", ".join(origins[k] for k in keys) or "location"
         raise ConfigError(f"{where}: {e}") from None
-    return settings
+    return replace(settings, place=place)

@@ -57,10 +57,10 @@ class CarbonSession:
         self._outcomes: dict[str, str] = {}  # xdist controller: outcomes by node id
         self._markers: dict[str, Budget | None] = {}  # xdist controller: marker budgets by node id
         self._visible: dict[str, str | None] = {}  # xdist controller: each test's CUDA_VISIBLE_DEVICES
-        self.intensity = intensity_mod.resolve(
+        self.intensity = settings.place or intensity_mod.resolve(
             intensity=settings.intensity, cloud=settings.cloud, country=settings.country, region=settings.region,
             month=settings.month,
-        )  # fmt: skip
+        )  # fmt: skip  # resolved once by config.load; Settings made by hand resolve here
         self.g_per_j = g_per_j(self.intensity.g_per_kwh, settings.pue)
         self.baseline: dict[str, Any] | None = None
         if settings.baseline:

@@ -528,3 +528,20 @@ def test_a_phase_outliving_its_test_is_refused_not_given_the_next_tests_energy(p
     )  # fmt: skip
     report = load_report(pytester.path / "r.json")
     assert [t["phases"] for t in report["tests"]] == [[], []]
+
+
+def test_pyproject_paths_are_relative_to_the_pyproject(pytester, monkeypatch):
+    pytester.makepyprojecttoml(
+        '[tool.pytest-carbon]\nmeter = "constant:cpu=10W"\njson = "out/r.json"\nhtml = "out/r.html"\n'
+        'record = "out/t.json"\ngithub_comment = "out/c.md"\n'
+    )
+    pytester.makepyfile("def test_a(): pass\n")
+    sub = pytester.mkdir("sub")
+    monkeypatch.chdir(sub)
+    result = pytester.runpytest("--carbon", "--rootdir", str(pytester.path), str(pytester.path))
+    assert result.ret == 0
+    for name in ("r.json", "r.html", "t.json", "c.md"):
+        assert (pytester.path / "out" / name).is_file(), name
+        assert not (sub / "out" / name).exists()
+    result = pytester.runpytest("--carbon", "--carbon-json", "cli.json", "--rootdir", str(pytester.path), str(pytester.path))
+    assert (sub / "cli.json").is_file()  # a command-line path is relative to where pytest runs
