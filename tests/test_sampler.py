@@ -55,3 +55,17 @@ def test_the_live_window_is_unknown_while_and_after_a_meter_fails():
     s.sample_now()
     assert s.window(t0, s.last_read_ns)["cpu"].energy_j is None  # failed since the window began
     assert s.window(t0, t1)["cpu"].energy_j is not None  # before the failure it is still known
+
+
+def test_estimated_readings_are_stamped_at_the_instant_they_describe():
+    from pytest_carbon.meters.estimate import EstimateMeter
+
+    m = EstimateMeter(("ram",), 0.05)
+    m.open()
+    s = Sampler([m], 10.0)
+    for _ in range(6):
+        s.sample_now()
+        time.sleep(0.02)
+    tl = s.timelines[0]
+    powers = [(b[0] - a[0]) / ((tb - ta) / 1e9) for (ta, a), (tb, b) in zip(zip(tl.times, tl.rows), zip(tl.times[1:], tl.rows[1:]))]
+    assert all(abs(p - m.ram_w) < 1e-6 * m.ram_w for p in powers), (m.ram_w, powers)  # a constant draw reads as constant

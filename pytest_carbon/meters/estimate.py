@@ -93,7 +93,14 @@ class EstimateMeter(MeterBase):
         self._last_t = time.monotonic_ns()
 
     def read(self) -> dict[str, float]:
-        now = time.monotonic_ns()
+        return self.read_at(time.monotonic_ns())
+
+    def read_at(self, now: int) -> dict[str, float]:
+        """The model's cumulative energy up to ``now`` (ns), the instant the reading is stamped.
+
+        The sampler stamps this meter's readings at ``now`` itself (not at the middle of the
+        call), so that the energy and its timestamp describe the same instant.
+        """
         try:
             busy, total = _cpu_times()
         except (OSError, ValueError, IndexError) as e:
