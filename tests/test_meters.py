@@ -309,3 +309,26 @@ def test_auto_next_to_a_named_meter_fills_only_the_rest(pytester, fake_nvml, mon
     result = pytester.runpytest(*FAST, "--carbon", "--carbon-meter", "constant:cpu=5W+auto")
     methods = {m["channel"]: m["method"] for m in load_report(pytester.path / "r.json")["run"]["meters"]}
     assert methods == {"cpu": "constant", "gpu:0": "counter", "ram": "estimated"}
+
+
+def test_energy_so_far_is_unknown_while_and_after_a_meter_fails(pytester, fake_nvml, monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    fake_nvml([300.0])
+    pytester.makepyfile(
+        """
+        import sys, time
+        def test_x(carbon):
+            time.sleep(0.1)
+            first = carbon.energy_j()
+            sys.modules["pynvml"].failing = True
+            time.sleep(0.05)
+            during = carbon.energy_j()
+            sys.modules["pynvml"].failing = False
+            time.sleep(0.05)
+            after = carbon.energy_j()
+            print("ENERGY", first is not None and first > 0, during, after)
+        """
+    )
+    result = pytester.runpytest(*FAST, "--carbon-meter", "nvml", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*ENERGY True None None"])
