@@ -76,6 +76,7 @@ def _path(v: Any) -> str:
     return v
 
 
+MAX_CONSTANT_W = 1e6  # per channel; far above any machine, far below where energy overflows
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_]*(:\d+)?$")
 
 
@@ -100,9 +101,12 @@ def parse_meter_spec(v: Any) -> tuple[MeterSpec, ...]:
                 if not eq or not _CHANNEL.match(ch):
                     raise ConfigError(f"{item.strip()!r} is not CHANNEL=WATTS (e.g. cpu=100W, gpu:0=250W)")
                 try:
-                    watts.append((ch, parse_power_w(w.strip())))
+                    w_ = parse_power_w(w.strip())
                 except UnitError as e:
                     raise ConfigError(f"channel {ch}: {e}") from None
+                if w_ > MAX_CONSTANT_W:
+                    raise ConfigError(f"channel {ch}: {w.strip()!r} is more than {MAX_CONSTANT_W / 1e6:g} MW, which no test machine draws")
+                watts.append((ch, w_))
             specs.append(MeterSpec("constant", watts=tuple(watts)))
         elif kind == "replay" and arg:
             specs.append(MeterSpec("replay", path=arg))

@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from .session import CarbonSession
 
 
+MAX_COUNT = 10**15  # items or a projection's count: beyond it, per-item arithmetic loses meaning
+
+
 def _positive_items(what: str, items: Any) -> None:
-    if items is not None and (isinstance(items, bool) or not isinstance(items, int) or items <= 0):
-        raise ValueError(f"{what}, items=...) must be a positive whole number, got {items!r}")
+    if items is not None and (isinstance(items, bool) or not isinstance(items, int) or not 0 < items <= MAX_COUNT):
+        raise ValueError(f"{what}, items=...) must be a positive whole number up to 10**15, got {items!r}")
 
 
 class CarbonFixture:
@@ -103,8 +106,9 @@ class CarbonFixture:
         """
         if not isinstance(phase, str) or not phase:
             raise ValueError(f"carbon.project(phase=...) needs a phase name, got {phase!r}")
-        if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
-            raise ValueError(f"carbon.project({phase!r}, count=...) must be a positive whole number, got {count!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_COUNT:
+            shown = f"a {len(str(count))}-digit number" if isinstance(count, int) and count > 10**20 else repr(count)
+            raise ValueError(f"carbon.project({phase!r}, count=...) must be a positive whole number up to 10**15, got {shown}")
         self._record.projections.append(ProjectionSpec(phase, count, label or f"{count:,} {phase} items"))
 
     def info(self, **values: Any) -> None:

@@ -20,6 +20,8 @@ def write_json(path: Path, doc: dict[str, Any], what: str) -> str:
         json_report.write_atomic(path, doc)
     except OSError as e:
         return f"ERROR: carbon {what} could not be written to {path}: {e}"
+    except ValueError as e:  # a NaN or infinity that got past the checks where values enter
+        return f"ERROR: carbon {what} could not be written to {path}: it holds a value that is not a finite number ({e})"
     return f"carbon {what} written to {path}"
 
 

@@ -50,6 +50,7 @@ class CarbonSession:
         self.verdicts: dict[str, Verdict] = {}  # made in process, when each call ended
         self._enforcer: Any = None
         self._sigterm: Any = None
+        self._finished = False  # the results were built (or building them failed): once per run
         self.worker = hasattr(config, "workerinput")  # an xdist worker: times tests, measures nothing
         # The xdist controller: collects nothing, receives each test's window from a worker.
         self.xdist_controller = not self.worker and getattr(config.option, "dist", "no") != "no"
@@ -225,7 +226,7 @@ class CarbonSession:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         # Reached without the runtestloop wrapper's results when the run was interrupted (or
         # collection failed): report what was measured, fail nothing more.
-        if self.sampler is not None and self.result is None:
+        if self.sampler is not None and not self._finished:
             self.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
     def pytest_unconfigure(self) -> None:
@@ -236,12 +237,21 @@ class CarbonSession:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is None:
+            for line in self.messages:  # why there is no report
+                terminalreporter.write_line(line, red=line.startswith("ERROR"))
             return
         from .report import terminal
 
-        terminal.write_summary(terminalreporter, self.report, top=self.settings.top, messages=self.messages)
-        if self.comparison is not None:
-            terminal.write_comparison(terminalreporter, self.comparison)
+        try:
+            terminal.write_summary(terminalreporter, self.report, top=self.settings.top, messages=self.messages)
+            if self.comparison is not None:
+                terminal.write_comparison(terminalreporter, self.comparison)
+        except Exception as e:  # a renderer's bug must not take pytest's own summary with it
+            terminalreporter.write_line(
+                f"ERROR: pytest-carbon could not print its summary ({type(e).__name__}: {e}); the JSON report"
+                " and other outputs are written as configured",
+                red=True,
+            )
         for line in outputs.annotation_commands(self.report, self.comparison, Path(str(self.config.rootpath))):
             terminalreporter.write_line(line)
 
@@ -256,8 +266,17 @@ class CarbonSession:
             self.records.append(rec)
             self._current = None
         self._stop_sampler()
-        self.result = self._build(interrupted)
-        self.report = self.result.to_json()
+        self._finished = True
+        try:
+            self.result = self._build(interrupted)
+            self.report = self.result.to_json()
+        except Exception as e:  # never lose pytest's own outcomes and summary to a report bug
+            self.messages.append(
+                f"ERROR: pytest-carbon could not build its report ({type(e).__name__}: {e}); the tests'"
+                " outcomes stand, and nothing of this run's energy is reported"
+            )
+            self.result = self.report = None
+            return
         try:
             self.config.hook.pytest_carbon_update_json(config=self.config, report=self.report)
         except Exception as e:  # a hook's bug must not lose the measured report
@@ -336,8 +355,8 @@ class CarbonSession:
         try:
             zone = whatif.zone_of(i.country, i.region)
             return whatif.compute(energy_j, self.settings.pue, annual, zone, list(self.settings.whatif or []) or None)
-        except (OSError, ValueError) as e:  # bundled data unreadable: say so, keep the report
-            self.messages.append(f"ERROR: the what-if could not be computed: {e}")
+        except Exception as e:  # bundled data unreadable, or a bug: say so, keep the rest of the report
+            self.messages.append(f"ERROR: the what-if could not be computed ({type(e).__name__}: {e}); the report has no whatif")
             return None
 
     def _compare(self) -> None:
@@ -374,7 +393,8 @@ class CarbonSession:
         verdicts come after the tests: one ``FAIL`` line each. A session budget and a baseline
         regression fail the run as a whole.
         """
-        assert self.result is not None
+        if self.result is None:
+            return 0  # no report could be built: the plugin judges nothing
         enforce = self.settings.budget_mode == "enforce"
         failures = 0
         if enforce and self.xdist_controller:

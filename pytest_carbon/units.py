@@ -77,7 +77,10 @@ def parse_quantity(
     if value < 0 or (value == 0 and not allow_zero):
         bound = "positive" if not allow_zero else "zero or positive"
         raise UnitError(f"{text!r} must be {bound}")
-    return value * units[unit]
+    result = value * units[unit]
+    if not math.isfinite(result):
+        raise UnitError(f"{text!r} is too large to be {what}")
+    return result
 
 
 def parse_energy_j(text: str | int | float) -> float:

@@ -111,7 +111,7 @@ def test_bad_phase_arguments_fail_the_test_with_a_message(pytester):
     )
     result = pytester.runpytest(*FAST, "--carbon-meter", "constant:cpu=1W")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*carbon.phase('sample', items=...) must be a positive whole number, got 0*"])
+    result.stdout.fnmatch_lines(["*carbon.phase('sample', items=...) must be a positive whole number up to 10**15, got 0*"])
 
 
 def test_outcomes_are_recorded(pytester, monkeypatch):
@@ -423,7 +423,7 @@ def test_bad_projection_arguments(pytester):
     pytester.makepyfile("def test_x(carbon):\n    carbon.project('train', 0)\n")
     result = pytester.runpytest("--carbon-meter", "constant:cpu=1W")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*carbon.project('train', count=...) must be a positive whole number, got 0*"])
+    result.stdout.fnmatch_lines(["*carbon.project('train', count=...) must be a positive whole number up to 10**15, got 0*"])
 
 
 def test_info_goes_into_the_report(pytester):

@@ -9,6 +9,7 @@ the replay never invents energy.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,14 @@ def load_timeline(path: Path) -> dict[str, Any]:
     return data
 
 
+def _joules(row: Any, k: int) -> float | None:
+    """A recorded reading; a failed read, NaN or an infinity is a gap, never a number."""
+    if row is None or row[k] is None:
+        return None
+    v = float(row[k])
+    return v if math.isfinite(v) else None
+
+
 class ReplayMeter(MeterBase):
     def __init__(self, path: str | Path):
         super().__init__(name="replay")
@@ -50,10 +59,7 @@ class ReplayMeter(MeterBase):
                 names = [c["channel"] for c in m["channels"]]
                 rows = data["samples"][m["name"]]
                 for k, c in enumerate(m["channels"]):
-                    samples = [
-                        (int(round(r[0] * 1e9)), None if r[1] is None or r[1][k] is None else float(r[1][k]))
-                        for r in rows
-                    ]
+                    samples = [(int(round(r[0] * 1e9)), _joules(r[1], k)) for r in rows]
                     self._segments[names[k]] = build_segments(samples)
                     infos.append(
                         ChannelInfo(
