@@ -28,15 +28,15 @@ def merge(shards: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     session_violations: list[dict[str, Any]] = []
     estimated = interrupted = False
     gaps: dict[str, float] = {}
-    seen: dict[tuple[Any, Any, Any], str] = {}
+    seen: dict[tuple[Any, Any, Any], str] = {}  # a run's identity -> the first shard name it came as
     for k, (name, rep) in enumerate(shards):
         r = rep["run"]
-        ident = (r.get("started"), r.get("host"), json.dumps(r.get("argv")))
+        # The run's id where the report has one; else, as reports written before it: the start
+        # (to the second), host and arguments.
+        ident = (r["id"], None, None) if r.get("id") else (r.get("started"), r.get("host"), json.dumps(r.get("argv")))
         if ident in seen:
-            raise ValueError(
-                f"{name} is the same run as {seen[ident]} (started {ident[0]} on {ident[1]} with the same"
-                " arguments); each shard is merged once"
-            )
+            how = f"run id {ident[0]}" if ident[1] is None else f"started {ident[0]} on {ident[1]} with the same arguments"
+            raise ValueError(f"{name} is the same run as {seen[ident]} ({how}); each shard is merged once")
         seen[ident] = name
         run = copy.deepcopy(r)
         run["shard"] = k

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .compare import Comparison
+from .config import Settings
 from .report import json_report
 
 
@@ -74,3 +75,20 @@ def annotation_commands(report: dict[str, Any], comparison: Comparison | None, r
         return None if not f else os.path.relpath(rootdir / f, workspace)
 
     return annotation_lines(report, comparison, relocate)
+
+
+def write_all(
+    settings: Settings, report: dict[str, Any], comparison: Comparison | None, timeline: Callable[[], dict[str, Any]]
+) -> list[str]:
+    """Every output the settings ask for; the lines to show (where each went, or why not)."""
+    s, top = settings, settings.top or 10
+    written = [write_job_summary(report, comparison, top)]
+    if s.github_comment:
+        written.append(write_comment(Path(s.github_comment), report, comparison, top))
+    if s.json_path:
+        written.append(write_json(Path(s.json_path), report, "report"))
+    if s.record:
+        written.append(write_json(Path(s.record), timeline(), "timeline"))
+    if s.html:
+        written.append(write_html(Path(s.html), report, s.top))
+    return [m for m in written if m]

@@ -11,6 +11,7 @@ import platform
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -45,6 +46,7 @@ def run_info(
     """The report's ``run`` object."""
     ram = hardware.ram_total_bytes()
     return {
+        "id": uuid.uuid4().hex,  # tells two runs apart, e.g. the same shard given twice to merge
         "started": started.isoformat(timespec="seconds"),
         "duration_s": duration_s,
         "interrupted": interrupted,

@@ -286,7 +286,7 @@ class CarbonSession:
             )
             self.report = self.result.to_json()
         self._compare()
-        self._write_outputs()
+        self.messages += outputs.write_all(self.settings, self.report, self.comparison, self.sampler.record)
 
     def _build(self, interrupted: bool) -> RunResult:
         # Tens of thousands of small objects on top of pytest's large heap would trigger full
@@ -371,20 +371,6 @@ class CarbonSession:
             self.messages.append(f"ERROR: the baseline {s.baseline} is damaged ({type(e).__name__}: {e}); not compared")
         else:
             self.report["comparison"] = self.comparison.as_dict()
-
-    def _write_outputs(self) -> None:
-        assert self.report is not None and self.sampler is not None
-        s, report, top = self.settings, self.report, self.settings.top or 10
-        written = [outputs.write_job_summary(report, self.comparison, top)]
-        if s.github_comment:
-            written.append(outputs.write_comment(Path(s.github_comment), report, self.comparison, top))
-        if s.json_path:
-            written.append(outputs.write_json(Path(s.json_path), report, "report"))
-        if s.record:
-            written.append(outputs.write_json(Path(s.record), self.sampler.record(), "timeline"))
-        if s.html:
-            written.append(outputs.write_html(Path(s.html), report, s.top))
-        self.messages += [m for m in written if m]
 
     def run_failures(self) -> int:
         """How many failures the plugin adds to pytest's count, and the lines that say why.

@@ -106,3 +106,12 @@ def test_the_same_shard_twice_is_refused_and_gaps_are_kept():
     other["totals"]["gaps_s"] = {"cpu": 0.5, "gpu:0": 2.0}
     m = merge([("a.json", a), ("other.json", other)])
     assert m["totals"]["gaps_s"] == {"cpu": 1.5, "gpu:0": 2.0}
+
+
+def test_a_run_id_tells_runs_apart():
+    a = _shard("a", "2026-01-01T00:00:00+00:00", 3.0, ["t"], 5.0, None)
+    b = copy.deepcopy(a)
+    a["run"]["id"], b["run"]["id"] = "1" * 32, "2" * 32
+    assert len(merge([("a.json", a), ("b.json", b)])["tests"]) == 2  # same second, host and arguments
+    with pytest.raises(ValueError, match=r"^b\.json is the same run as a\.json \(run id 1{32}\); each shard is merged once$"):
+        merge([("a.json", a), ("b.json", copy.deepcopy(a))])
