@@ -57,6 +57,12 @@ class Settings:
     source: str = ""  # the pyproject file read, if any
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
     place: intensity_mod.Intensity | None = None  # the intensity these settings resolve to
+    marker: str = "carbon"  # the name of the plugin's marker, for suites that have their own "carbon"
+
+    @property
+    def asked(self) -> bool:
+        """Whether the user asked this plugin for anything (an option, or [tool.pytest-carbon])."""
+        return bool(self.origins) or bool(self.source)
 
 
 # key -> (command-line option, parser). Every key is settable both ways.
@@ -193,6 +199,12 @@ def _zones(v: Any) -> tuple[str, ...]:
         raise ConfigError(str(e)) from None
 
 
+def _marker(v: Any) -> str:
+    if isinstance(v, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v.strip()):
+        return v.strip()
+    raise ConfigError("must be a marker name (letters, digits and _, not starting with a digit), e.g. carbon_budget")
+
+
 def _top(v: Any) -> int:
     try:
         return parse_count(v, "a whole number of tests")
@@ -221,6 +233,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "month": ("--carbon-month", _month),
     "whatif": ("--carbon-whatif", _zones),
     "html": ("--carbon-html", _path),
+    "marker": ("--carbon-marker", _marker),
 }
 TABLES = {"budgets"}  # sub-tables, pyproject only
 PATH_KEYS = {"json", "html", "baseline", "record", "github_comment"}  # from pyproject: relative to the file

@@ -40,25 +40,48 @@ class BudgetFailure:
         return self.text
 
 
-def parse_marker(item: pytest.Item) -> Budget | None:
-    """The budget on ``@pytest.mark.carbon(co2=..., energy=...)``, validated."""
+def is_ours(marker: pytest.Mark) -> bool:
+    """Whether a marker's arguments are pytest-carbon's: none, or the keywords co2 and energy."""
+    return not marker.args and set(marker.kwargs) <= {"co2", "energy"}
+
+
+def rename_hint(name: str) -> str:
+    return (
+        f"if @pytest.mark.{name} is this suite's own marker, give pytest-carbon's another name"
+        ' (marker = "carbon_budget" under [tool.pytest-carbon], or --carbon-marker carbon_budget),'
+        " or turn the plugin off with -p no:carbon"
+    )
+
+
+def foreign_marker_note(name: str, nodeids: list[str]) -> str:
+    """The summary line for tests whose ``name`` marker is the suite's own, not the plugin's."""
+    return (
+        f"pytest-carbon: the @pytest.mark.{name} of {len(nodeids)} test(s), e.g. {nodeids[0]}, has arguments"
+        f" that are not pytest-carbon's (co2=, energy=), so they are not measured; {rename_hint(name)}"
+    )
+
+
+def parse_marker(item: pytest.Item, name: str = "carbon") -> Budget | None:
+    """The budget on ``@pytest.mark.carbon(co2=..., energy=...)`` (or the renamed marker), validated."""
     from .budget import BudgetError, parse_value
 
-    marker = item.get_closest_marker("carbon")
+    marker = item.get_closest_marker(name)
     if marker is None or (not marker.args and not marker.kwargs):
         return None
-    where = f"{item.nodeid}: @pytest.mark.carbon"
+    where = f"{item.nodeid}: @pytest.mark.{name}"
     if marker.args:
         raise pytest.UsageError(
             f"pytest-carbon: {where}({', '.join(map(repr, marker.args))}): budgets are keywords,"
-            ' e.g. @pytest.mark.carbon(co2="2 g", energy="10 Wh")'
+            f' e.g. @pytest.mark.{name}(co2="2 g", energy="10 Wh"); {rename_hint(name)}'
         )
     unknown = sorted(set(marker.kwargs) - {"co2", "energy"})
     if unknown:
-        raise pytest.UsageError(f"pytest-carbon: {where}: unknown keyword {unknown[0]!r}; accepted: co2, energy")
+        raise pytest.UsageError(
+            f"pytest-carbon: {where}: unknown keyword {unknown[0]!r}; accepted: co2, energy; {rename_hint(name)}"
+        )
     text = ", ".join(f"{k}={v!r}" for k, v in marker.kwargs.items())
     try:
-        return parse_value(dict(marker.kwargs), f"{where}({text})", f"@pytest.mark.carbon({text})", "marker")
+        return parse_value(dict(marker.kwargs), f"{where}({text})", f"@pytest.mark.{name}({text})", "marker")
     except BudgetError as e:
         raise pytest.UsageError(f"pytest-carbon: {e}") from None
 

@@ -36,13 +36,14 @@ _HELP = {
     "month": "apply month 1-12 (or auto: this run's) of the place's seasonal profile (Ember data)",
     "whatif": "zones for the what-if, e.g. FRA,POL,US-CA (default: every country in the data)",
     "html": "write a self-contained HTML report (charts, no network) to PATH",
+    "marker": "the name of pytest-carbon's marker (default carbon), for suites with a carbon marker of their own",
 }
 _METAVAR = {
     "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "country": "ISO3", "region": "CODE",
     "cloud": "PROVIDER:REGION", "intensity": "G_PER_KWH", "pue": "X", "top": "N", "record": "PATH",
     "budget_mode": "enforce|warn|off",
     "baseline": "PATH", "max_regression": "PERCENT", "min_delta": "ENERGY", "github_comment": "PATH",
-    "month": "1-12|auto", "whatif": "ZONES", "html": "PATH",
+    "month": "1-12|auto", "whatif": "ZONES", "html": "PATH", "marker": "NAME",
 }  # fmt: skip
 
 
@@ -72,15 +73,16 @@ def _pyproject(config: pytest.Config) -> Path | None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "carbon(**budgets): measure this test's energy and CO2eq even without --carbon",
-    )
     cli = {key: config.getoption(f"carbon_{key}") for key in KEYS}
     try:
         settings = load(_pyproject(config), cli)
     except ConfigError as e:
         raise pytest.UsageError(f"pytest-carbon: {e}") from None
+    config.addinivalue_line(
+        "markers",
+        f"{settings.marker}(co2=..., energy=...): pytest-carbon measures this test's energy and CO2eq"
+        " even without --carbon, with an optional budget",
+    )
     from .session import CarbonSession
 
     session = CarbonSession(config, settings)

@@ -147,30 +147,38 @@ class CarbonSession:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # The xdist controller collects nothing, so it cannot know whether a worker will
         # measure a test: it samples from the start.
-        if self.settings.measure_all or self.xdist_controller:
+        if (self.settings.measure_all or self.xdist_controller) and not self.config.option.collectonly:
             self._start_sampler()  # collection's energy then shows as unattributed
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        from .enforce import parse_marker
+        from .enforce import foreign_marker_note, is_ours, parse_marker
+        from .fixture import uses_our_fixture
 
         measured: set[str] = set()
-        table = self.settings.budgets
+        s = self.settings
+        table, name = s.budgets, s.marker
+        foreign: list[str] = []
         for item in items:
-            marker = item.get_closest_marker("carbon")
+            marker = item.get_closest_marker(name)
+            if marker is not None and not is_ours(marker) and not s.asked:
+                foreign.append(item.nodeid)  # the suite's own marker: left alone (asked, it is an error)
+                marker = None
             from_table = for_test(table, item.nodeid)
             if (
-                self.settings.measure_all
+                s.measure_all
                 or marker is not None
-                or "carbon" in getattr(item, "fixturenames", ())
+                or uses_our_fixture(item)
                 or from_table not in (None, table.default)  # a budget names it
             ):
                 measured.add(item.nodeid)
-                budget = (parse_marker(item) if marker is not None else None) or from_table
+                budget = (parse_marker(item, name) if marker is not None else None) or from_table
                 if budget is not None:
                     self.test_budgets[item.nodeid] = budget
+        if foreign:
+            self.messages.append(foreign_marker_note(name, foreign))
         self._measured = measured
-        if measured:
+        if measured and not self.config.option.collectonly:
             self._start_sampler()
         if self.test_budgets or table.phases or table.items:
             self.ensure_enforcer()
@@ -236,8 +244,8 @@ class CarbonSession:
             self._sigterm = None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.report is None:
-            for line in self.messages:  # why there is no report
+        if self.report is None or not self.records:  # nothing measured: no table, only what went wrong
+            for line in self.messages:
                 terminalreporter.write_line(line, red=line.startswith("ERROR"))
             return
         from .report import terminal
@@ -333,19 +341,13 @@ class CarbonSession:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return build_run(self.records, meters, budgets, run=run, claims_of=self._claims, whatif=self._whatif)
+            from .xdist import claims_of
+
+            claims = claims_of(self._visible, sampler.meters)
+            return build_run(self.records, meters, budgets, run=run, claims_of=claims, whatif=self._whatif)
         finally:
             if enabled:
                 gc.enable()
-
-    def _claims(self, rec: TestRecord) -> frozenset[str] | None:
-        """Channels a test shares in: all, unless its xdist worker named its GPUs."""
-        visible = self._visible.get(rec.nodeid)
-        if visible is None or self.sampler is None:
-            return None
-        from .xdist import channel_claims
-
-        return channel_claims(visible, self.sampler.meters)
 
     def _whatif(self, energy_j: float) -> dict[str, Any] | None:
         from . import whatif

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import pytest
 
@@ -81,7 +81,8 @@ class WorkerRecorder:
             rec.t1 = time.monotonic_ns()  # the end of teardown: the window's end in a worker
             from .enforce import parse_marker
 
-            marker = parse_marker(item) if item.get_closest_marker("carbon") else None
+            name = self.session.settings.marker
+            marker = parse_marker(item, name) if item.get_closest_marker(name) else None
             report.user_properties.append((KEY, to_wire(rec, marker)))
         return report
 
@@ -116,3 +117,13 @@ def channel_claims(visible: str, meters: Sequence[Meter]) -> frozenset[str] | No
     if gpus is None:
         return None
     return frozenset(c.name for m in meters for c in m.channels if not c.name.startswith("gpu:")) | gpus
+
+
+def claims_of(visible: dict[str, str | None], meters: Sequence[Meter]) -> Callable[[TestRecord], frozenset[str] | None]:
+    """Channels each test shares in: all (None), unless its xdist worker named its GPUs."""
+
+    def claims(rec: TestRecord) -> frozenset[str] | None:
+        v = visible.get(rec.nodeid)
+        return None if v is None else channel_claims(v, meters)
+
+    return claims

@@ -1,0 +1,87 @@
+"""A good neighbour: a suite with its own carbon marker or fixture runs as it did without the plugin."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import load_report
+
+FOREIGN = """
+import pytest
+
+@pytest.fixture
+def carbon():
+    return "C"  # a chemistry suite's own fixture
+
+@pytest.mark.carbon("organic")
+def test_benzene(carbon):
+    assert carbon == "C"
+
+@pytest.mark.carbon(kind="inorganic")
+def test_diamond():
+    pass
+"""
+INI = '[tool.pytest.ini_options]\nmarkers = ["carbon: chemistry tests"]\n'
+
+
+def test_a_foreign_marker_and_fixture_change_nothing(pytester):
+    pytester.makepyprojecttoml(INI)
+    pytester.makepyfile(FOREIGN)
+    result = pytester.runpytest("--strict-markers")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 0
+    assert "Carbon:" not in result.stdout.str() and "Total:" not in result.stdout.str()
+    assert (
+        "pytest-carbon: the @pytest.mark.carbon of 2 test(s), e.g. test_a_foreign_marker_and_fixture_change_nothing.py::test_benzene,"
+        " has arguments that are not pytest-carbon's (co2=, energy=), so they are not measured; if @pytest.mark.carbon is"
+        ' this suite\'s own marker, give pytest-carbon\'s another name (marker = "carbon_budget" under [tool.pytest-carbon],'
+        " or --carbon-marker carbon_budget), or turn the plugin off with -p no:carbon"
+    ) in result.stdout.str()
+    assert pytester.runpytest("-p", "no:carbon").ret == 0
+
+
+def test_a_foreign_marker_is_an_error_once_the_plugin_is_asked_to_measure(pytester):
+    pytester.makepyprojecttoml(INI)
+    pytester.makepyfile(FOREIGN)
+    result = pytester.runpytest("--carbon")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: pytest-carbon: *test_benzene: @pytest.mark.carbon('organic'): budgets are keywords, e.g.*;"
+         " if @pytest.mark.carbon is this suite's own marker, give pytest-carbon's another name*"]
+    )  # fmt: skip
+
+
+def test_a_renamed_marker_measures_and_leaves_the_suites_own_alone(pytester):
+    pytester.makepyprojecttoml(INI + '[tool.pytest-carbon]\nmarker = "carbon_budget"\nmeter = "constant:cpu=10W"\njson = "r.json"\n')
+    pytester.makepyfile(
+        FOREIGN
+        + """
+@pytest.mark.carbon_budget(energy="1 kJ")
+def test_measured():
+    pass
+"""
+    )
+    result = pytester.runpytest("--strict-markers")
+    result.assert_outcomes(passed=3)
+    report = load_report(pytester.path / "r.json")
+    assert [t["nodeid"].split("::")[1] for t in report["tests"]] == ["test_measured"]
+    assert report["tests"][0]["budget"]["energy_j"] == 1000.0
+    bad = pytester.runpytest("--carbon-marker", "9x")
+    assert bad.ret == 4
+    bad.stderr.fnmatch_lines(["ERROR: pytest-carbon: --carbon-marker 9x: must be a marker name*"])
+
+
+def test_collect_only_measures_and_prints_nothing(pytester):
+    pytester.makepyfile("def test_a(carbon): pass\ndef test_b(): pass\n")
+    result = pytester.runpytest("--carbon", "--collect-only", "-q")
+    assert result.ret == 0
+    out = result.stdout.str()
+    assert "Carbon:" not in out and "Total:" not in out and "Intensity:" not in out and "= carbon =" not in out
+
+
+def test_xdist_run_that_measures_nothing_prints_nothing(pytester):
+    pytester.makepyfile("def test_a(): pass\ndef test_b(): pass\n")
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    out = result.stdout.str()
+    assert "Carbon" not in out and "Intensity" not in out and "Warning: no location" not in out
