@@ -17,6 +17,7 @@ from typing import Any, Callable
 from . import intensity as intensity_mod
 from .budget import BudgetError, BudgetTable, parse_table
 from .meters import MeterSpec
+from .options import FLAGS
 from .units import UnitError, parse_count, parse_duration_s, parse_energy_j, parse_percent, parse_power_w
 
 if sys.version_info >= (3, 11):
@@ -212,29 +213,31 @@ def _top(v: Any) -> int:
         raise ConfigError(f"{e} (0 hides the table)") from None
 
 
-KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
-    "measure_all": ("--carbon", _bool),
-    "json": ("--carbon-json", _path),
-    "meter": ("--carbon-meter", parse_meter_spec),
-    "interval": ("--carbon-interval", _interval),
-    "country": ("--carbon-country", _iso3),
-    "region": ("--carbon-region", _text),
-    "cloud": ("--carbon-cloud", _cloud),
-    "intensity": ("--carbon-intensity", _intensity),
-    "pue": ("--carbon-pue", _number(1.0, 10.0, "a number from 1.0 to 10.0 (1.0 = no overhead)")),
-    "top": ("--carbon-top", _top),
-    "record": ("--carbon-record", _path),
-    "budget_mode": ("--carbon-budgets", _mode),
-    "require_measured": ("--carbon-require-measured", _bool),
-    "baseline": ("--carbon-baseline", _path),
-    "max_regression": ("--carbon-max-regression", parse_percent),
-    "min_delta": ("--carbon-min-delta", parse_energy_j),
-    "github_comment": ("--carbon-github-comment", _path),
-    "month": ("--carbon-month", _month),
-    "whatif": ("--carbon-whatif", _zones),
-    "html": ("--carbon-html", _path),
-    "marker": ("--carbon-marker", _marker),
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "measure_all": _bool,
+    "json": _path,
+    "meter": parse_meter_spec,
+    "interval": _interval,
+    "country": _iso3,
+    "region": _text,
+    "cloud": _cloud,
+    "intensity": _intensity,
+    "pue": _number(1.0, 10.0, "a number from 1.0 to 10.0 (1.0 = no overhead)"),
+    "top": _top,
+    "record": _path,
+    "budget_mode": _mode,
+    "require_measured": _bool,
+    "baseline": _path,
+    "max_regression": parse_percent,
+    "min_delta": parse_energy_j,
+    "github_comment": _path,
+    "month": _month,
+    "whatif": _zones,
+    "html": _path,
+    "marker": _marker,
 }
+# key -> (command-line flag, parser)
+KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {key: (FLAGS[key], _PARSERS[key]) for key in FLAGS}
 TABLES = {"budgets"}  # sub-tables, pyproject only
 PATH_KEYS = {"json", "html", "baseline", "record", "github_comment"}  # from pyproject: relative to the file
 _FIELD = {"json": "json_path", "meter": "meters", "interval": "interval_s"}  # key -> Settings field

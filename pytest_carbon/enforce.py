@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .budget import Budget, PhaseCheck, for_phase, judge
+from .selection import rename_hint
 from .report import verdicts
 
 if TYPE_CHECKING:
@@ -38,27 +39,6 @@ class BudgetFailure:
 
     def __str__(self) -> str:
         return self.text
-
-
-def is_ours(marker: pytest.Mark) -> bool:
-    """Whether a marker's arguments are pytest-carbon's: none, or the keywords co2 and energy."""
-    return not marker.args and set(marker.kwargs) <= {"co2", "energy"}
-
-
-def rename_hint(name: str) -> str:
-    return (
-        f"if @pytest.mark.{name} is this suite's own marker, give pytest-carbon's another name"
-        ' (marker = "carbon_budget" under [tool.pytest-carbon], or --carbon-marker carbon_budget),'
-        " or turn the plugin off with -p no:carbon"
-    )
-
-
-def foreign_marker_note(name: str, nodeids: list[str]) -> str:
-    """The summary line for tests whose ``name`` marker is the suite's own, not the plugin's."""
-    return (
-        f"pytest-carbon: the @pytest.mark.{name} of {len(nodeids)} test(s), e.g. {nodeids[0]}, has arguments"
-        f" that are not pytest-carbon's (co2=, energy=), so they are not measured; {rename_hint(name)}"
-    )
 
 
 def parse_marker(item: pytest.Item, name: str = "carbon") -> Budget | None:

@@ -142,16 +142,3 @@ def request_fixture(session: "CarbonSession", request: pytest.FixtureRequest) ->
             " @pytest.mark.carbon"
         )
     return CarbonFixture(session, rec)
-
-
-def uses_our_fixture(item: pytest.Item) -> bool:
-    """Whether a test requests the plugin's ``carbon`` fixture (a suite's own ``carbon`` does not count)."""
-    if "carbon" not in getattr(item, "fixturenames", ()):
-        return False
-    from . import plugin
-
-    info = getattr(item, "_fixtureinfo", None)  # pytest's own record of the fixtures that resolve
-    defs = info.name2fixturedefs.get("carbon") if info is not None else None
-    if not defs:
-        return True  # cannot tell: measure, as a test that asks for the fixture expects
-    return getattr(defs[-1].func, "__wrapped__", defs[-1].func) is getattr(plugin.carbon, "__wrapped__", plugin.carbon)

@@ -2,6 +2,11 @@
 
 All state lives in one :class:`~pytest_carbon.session.CarbonSession`, registered with the
 plugin manager and reachable through ``config.stash``.
+
+A run that does not ask the plugin for anything (no ``--carbon*`` option, no
+``[tool.pytest-carbon]``) gets a dormant stand-in instead: it imports nothing heavy and only
+looks, after collection, for tests marked with the plugin's marker or using its fixture. It
+wakes the real session only if there are some.
 """
 
 from __future__ import annotations
@@ -11,40 +16,10 @@ from typing import Any
 
 import pytest
 
-from .config import KEYS, ConfigError, load
+from .options import FLAGS, HELP, METAVAR, SWITCHES
 
 SESSION = pytest.StashKey["Any"]()
-
-_HELP = {
-    "measure_all": "measure every test (without it, only tests marked carbon or using the carbon fixture)",
-    "json": "write the JSON report (schema pytest-carbon/1) to PATH",
-    "meter": "meters: auto (default), nvml, rapl, estimate, constant:CHANNEL=WATTS[,...], replay:PATH; join with +",
-    "interval": "seconds between meter readings (default 0.1)",
-    "country": "ISO 3166 alpha-3 country of the machine, for grid intensity (e.g. DEU)",
-    "region": "sub-national region: US state (CA), Canadian province (QC), Chinese province (CN-BJ), Nordic zone (SE3)",
-    "cloud": "cloud PROVIDER:REGION from codecarbon's table, e.g. gcp:europe-west1",
-    "intensity": "grid intensity in g CO2eq/kWh, overriding the location tables",
-    "pue": "data-centre power usage effectiveness, multiplies energy (default 1.0)",
-    "top": "tests shown in the summary table (default 10; 0 hides it)",
-    "record": "write the meters' timeline to PATH, replayable with --carbon-meter replay:PATH",
-    "budget_mode": "enforce (default: over-budget tests fail), warn (report only) or off",
-    "require_measured": "fail budgets judged on estimates (no energy counter) or unknown energy",
-    "baseline": "compare with this earlier report (e.g. main's); regressions fail the run",
-    "max_regression": "relative energy growth that counts as a regression (default 10%%)",
-    "min_delta": "absolute energy growth below which nothing regresses (default 50 J)",
-    "github_comment": "write a PR comment body (markdown, with a hidden marker) to PATH",
-    "month": "apply month 1-12 (or auto: this run's) of the place's seasonal profile (Ember data)",
-    "whatif": "zones for the what-if, e.g. FRA,POL,US-CA (default: every country in the data)",
-    "html": "write a self-contained HTML report (charts, no network) to PATH",
-    "marker": "the name of pytest-carbon's marker (default carbon), for suites with a carbon marker of their own",
-}
-_METAVAR = {
-    "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "country": "ISO3", "region": "CODE",
-    "cloud": "PROVIDER:REGION", "intensity": "G_PER_KWH", "pue": "X", "top": "N", "record": "PATH",
-    "budget_mode": "enforce|warn|off",
-    "baseline": "PATH", "max_regression": "PERCENT", "min_delta": "ENERGY", "github_comment": "PATH",
-    "month": "1-12|auto", "whatif": "ZONES", "html": "PATH", "marker": "NAME",
-}  # fmt: skip
+MARKER_HELP = "(co2=..., energy=...): pytest-carbon measures this test's energy and CO2eq, with an optional budget"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -55,12 +30,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("carbon", "energy and CO2eq (pytest-carbon); each also a key of [tool.pytest-carbon]")
-    for key, (opt, _) in KEYS.items():
+    for key, opt in FLAGS.items():
         dest = f"carbon_{key}"
-        if key in ("measure_all", "require_measured"):
-            group.addoption(opt, action="store_const", const=True, default=None, dest=dest, help=_HELP[key])
+        if key in SWITCHES:
+            group.addoption(opt, action="store_const", const=True, default=None, dest=dest, help=HELP[key])
         else:
-            group.addoption(opt, default=None, dest=dest, metavar=_METAVAR[key], help=_HELP[key])
+            group.addoption(opt, default=None, dest=dest, metavar=METAVAR[key], help=HELP[key])
 
 
 def _pyproject(config: pytest.Config) -> Path | None:
@@ -71,23 +46,78 @@ def _pyproject(config: pytest.Config) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_configure(config: pytest.Config) -> None:
-    cli = {key: config.getoption(f"carbon_{key}") for key in KEYS}
+def _asked(config: pytest.Config, cli: dict[str, Any]) -> bool:
+    """Whether this run asks the plugin for anything: an option, a pyproject table, or xdist.
+
+    The xdist controller collects nothing, so it cannot tell whether a worker will measure a
+    test; it always starts the real session.
+    """
+    if any(v is not None for v in cli.values()):
+        return True
+    if not hasattr(config, "workerinput") and getattr(config.option, "dist", "no") != "no":
+        return True
+    path = _pyproject(config)
+    try:
+        # Any mention: the full configuration then reads it, and also catches misspelt tables.
+        return path is not None and b"carbon" in path.read_bytes().lower()
+    except OSError:
+        return True  # let the full configuration say what is wrong with the file
+
+
+def _start(config: pytest.Config, cli: dict[str, Any]) -> Any:
+    """Load the settings and register the real session; a bad setting stops the run (exit 4)."""
+    from .config import ConfigError, load
+    from .session import CarbonSession
+
     try:
         settings = load(_pyproject(config), cli)
     except ConfigError as e:
         raise pytest.UsageError(f"pytest-carbon: {e}") from None
-    config.addinivalue_line(
-        "markers",
-        f"{settings.marker}(co2=..., energy=...): pytest-carbon measures this test's energy and CO2eq"
-        " even without --carbon, with an optional budget",
-    )
-    from .session import CarbonSession
-
+    config.addinivalue_line("markers", settings.marker + MARKER_HELP)
     session = CarbonSession(config, settings)
     config.stash[SESSION] = session
     config.pluginmanager.register(session, "carbon-session")
+    return session
+
+
+class Dormant:
+    """The plugin in a run that has not asked for it: wakes only for its marker or fixture."""
+
+    def __init__(self, config: pytest.Config, cli: dict[str, Any]):
+        self.config = config
+        self.cli = cli
+        self.foreign: list[str] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        from .selection import is_ours, uses_our_fixture
+
+        wanted = False
+        for item in items:
+            marker = item.get_closest_marker("carbon")
+            if marker is not None and not is_ours(marker):
+                self.foreign.append(item.nodeid)
+            elif marker is not None or uses_our_fixture(item):
+                wanted = True
+        if wanted:
+            self.config.pluginmanager.unregister(self)
+            _start(self.config, self.cli).pytest_collection_modifyitems(items)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.foreign:
+            from .selection import foreign_marker_note
+
+            terminalreporter.write_line(foreign_marker_note("carbon", self.foreign))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    cli = {key: config.getoption(f"carbon_{key}") for key in FLAGS}
+    if _asked(config, cli):
+        _start(config, cli)
+    else:
+        config.addinivalue_line("markers", "carbon" + MARKER_HELP)
+        config.pluginmanager.register(Dormant(config, cli), "carbon-dormant")
 
 
 @pytest.fixture
@@ -95,4 +125,11 @@ def carbon(request: pytest.FixtureRequest) -> Any:
     """Phases inside a test and its energy so far: ``with carbon.phase("train"): ...``."""
     from .fixture import request_fixture
 
-    return request_fixture(request.config.stash[SESSION], request)
+    session = request.config.stash.get(SESSION, None)
+    if session is None:  # requested with getfixturevalue, so collection did not see it
+        raise pytest.UsageError(
+            f"{request.node.nodeid}: the carbon fixture was requested dynamically, so the"
+            " test was not measured; request it as an argument or mark the test with"
+            " @pytest.mark.carbon"
+        )
+    return request_fixture(session, request)

@@ -152,8 +152,8 @@ class CarbonSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        from .enforce import foreign_marker_note, is_ours, parse_marker
-        from .fixture import uses_our_fixture
+        from .enforce import parse_marker
+        from .selection import foreign_marker_note, is_ours, uses_our_fixture
 
         measured: set[str] = set()
         s = self.settings

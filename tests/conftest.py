@@ -95,7 +95,11 @@ def no_nvml(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def powercap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A fake /sys/class/powercap with one package and its dram domain."""
-    from pytest_carbon.meters import rapl
+    import importlib
+
+    # The module in sys.modules, which the plugin imports when it opens the meter (pytester
+    # drops modules first imported inside a run, so a package attribute may be a stale copy).
+    rapl = importlib.import_module("pytest_carbon.meters.rapl")
 
     root = tmp_path / "powercap"
     pkg = root / "intel-rapl:0"

@@ -332,3 +332,24 @@ def test_energy_so_far_is_unknown_while_and_after_a_meter_fails(pytester, fake_n
     result = pytester.runpytest(*FAST, "--carbon-meter", "nvml", "-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*ENERGY True None None"])
+
+
+def test_auto_does_not_load_pynvml_where_no_driver_shows(monkeypatch, tmp_path):
+    import importlib
+
+    from pytest_carbon.meters import MeterSpec, open_meters
+
+    nvml = importlib.import_module("pytest_carbon.meters.nvml")  # the copy in sys.modules
+
+    monkeypatch.delitem(sys.modules, "pynvml", raising=False)
+    monkeypatch.setattr(nvml, "DRIVER_PATHS", (str(tmp_path / "nvidiactl"),))
+    meters, notes = open_meters([MeterSpec("auto")], 0.1)
+    try:
+        assert "pynvml" not in sys.modules
+        assert notes[0] == f"nvml: no NVIDIA driver (none of {tmp_path / 'nvidiactl'})"
+        assert [m.name for m in meters][-1] == "estimate"
+    finally:
+        for m in meters:
+            m.close()
+    (tmp_path / "nvidiactl").write_text("")
+    assert not nvml.driver_absent()

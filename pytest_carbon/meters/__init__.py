@@ -6,11 +6,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .base import ChannelInfo, Meter, MeterError, MeterUnavailable
-from .constant import ConstantMeter
-from .estimate import EstimateMeter
-from .nvml import NvmlMeter
-from .rapl import RaplMeter
-from .replay import ReplayMeter
 
 __all__ = ["REGISTRY", "ChannelInfo", "Meter", "MeterError", "MeterUnavailable", "MeterSpec", "open_meters"]
 
@@ -29,14 +24,44 @@ class MeterSpec:
         return self.kind
 
 
-# The registry: a meter kind -> a factory from its spec and the sampling interval.
-REGISTRY: dict[str, Callable[["MeterSpec", float], Meter]] = {
-    "nvml": lambda spec, interval_s: NvmlMeter(),
-    "rapl": lambda spec, interval_s: RaplMeter(),
-    "estimate": lambda spec, interval_s: EstimateMeter(("cpu", "ram"), interval_s),
-    "constant": lambda spec, interval_s: ConstantMeter(dict(spec.watts)),
-    "replay": lambda spec, interval_s: ReplayMeter(spec.path),
-}
+AUTO = MeterSpec("auto")
+
+
+def _nvml(spec: MeterSpec, interval_s: float) -> Meter:
+    from .nvml import NvmlMeter
+
+    return NvmlMeter()
+
+
+def _rapl(spec: MeterSpec, interval_s: float) -> Meter:
+    from .rapl import RaplMeter
+
+    return RaplMeter()
+
+
+def _estimate(spec: MeterSpec, interval_s: float, channels: tuple[str, ...] = ("cpu", "ram")) -> Meter:
+    from .estimate import EstimateMeter
+
+    return EstimateMeter(channels, interval_s)
+
+
+def _constant(spec: MeterSpec, interval_s: float) -> Meter:
+    from .constant import ConstantMeter
+
+    return ConstantMeter(dict(spec.watts))
+
+
+def _replay(spec: MeterSpec, interval_s: float) -> Meter:
+    from .replay import ReplayMeter
+
+    return ReplayMeter(spec.path)
+
+
+# The registry: a meter kind -> a factory from its spec and the sampling interval. Each
+# factory imports its meter's module, so a run imports only the meters it uses.
+REGISTRY: dict[str, Callable[[MeterSpec, float], Meter]] = {
+    "nvml": _nvml, "rapl": _rapl, "estimate": _estimate, "constant": _constant, "replay": _replay,
+}  # fmt: skip
 
 
 def _auto(interval_s: float, named: list[Meter]) -> tuple[list[Meter], list[str]]:
@@ -45,7 +70,12 @@ def _auto(interval_s: float, named: list[Meter]) -> tuple[list[Meter], list[str]
     meters: list[Meter] = []
     notes: list[str] = []
     taken = {m.name for m in named}
-    for m in (NvmlMeter(), RaplMeter()):
+    from . import nvml
+
+    if "nvml" not in taken and nvml.driver_absent():
+        taken.add("nvml")
+        notes.append(f"nvml: no NVIDIA driver (none of {', '.join(nvml.DRIVER_PATHS)})")
+    for m in (_nvml(AUTO, interval_s), _rapl(AUTO, interval_s)):
         if m.name in taken:
             continue
         try:
@@ -56,7 +86,7 @@ def _auto(interval_s: float, named: list[Meter]) -> tuple[list[Meter], list[str]
     have = {c.name for m in [*named, *meters] for c in m.channels}
     want = tuple(ch for ch in ("cpu", "ram") if ch not in have and not (ch == "ram" and "dram" in have))
     if want:
-        est = EstimateMeter(want, interval_s)
+        est = _estimate(AUTO, interval_s, want)
         est.open()
         meters.append(est)
     return meters, notes

@@ -23,6 +23,20 @@ COUNTER_CADENCE_S = 0.1
 POWER_CADENCE_S = 1.0
 
 
+# Where an NVIDIA driver shows itself on Linux: its control devices and /proc entry, or WSL2's
+# GPU device. Where none exists, NVML cannot start, so auto does not pay pynvml's import.
+DRIVER_PATHS = ("/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia", "/dev/dxg")
+
+
+def driver_absent() -> bool:
+    """True on a Linux machine that shows no NVIDIA driver (never where pynvml is already loaded)."""
+    import sys
+
+    if "pynvml" in sys.modules or not sys.platform.startswith("linux"):
+        return False
+    return not any(os.path.exists(p) for p in DRIVER_PATHS)
+
+
 def _pynvml() -> Any:
     # The seam: tests put a fake module in sys.modules["pynvml"].
     import pynvml

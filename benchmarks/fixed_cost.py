@@ -1,0 +1,73 @@
+"""What an installed pytest-carbon costs a pytest run: idle, and measuring one test.
+
+Each configuration runs a one-test suite in a fresh ``python -m pytest`` process; the
+configurations alternate so that drift in the machine's speed spreads over all of them. The
+cost is CPU time (user + system of the child process, from ``os.wait4``), which a busy or
+noisy machine disturbs far less than wall time. Prints the median of N runs per
+configuration and the difference from plain pytest (plugin disabled with ``-p no:carbon``):
+
+* installed, not asked: a suite that neither passes a ``--carbon`` option nor has a
+  ``[tool.pytest-carbon]`` table (the plugin must stay out of the way: target 5 ms or less);
+* ``--carbon`` with a ``constant:`` meter, and with the default meters (the fixed cost of an
+  active run: target 100 ms or less).
+
+    python benchmarks/fixed_cost.py [--runs 11]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CONFIGS = {
+    "plain pytest (-p no:carbon)": ["-p", "no:carbon"],
+    "installed, not asked": [],
+    "--carbon constant:cpu=10W": ["--carbon", "--carbon-meter", "constant:cpu=10W"],
+    "--carbon (auto meters)": ["--carbon"],
+}
+
+
+def cpu_ms(args: list[str], cwd: Path) -> float:
+    """User + system CPU time of one pytest process, in ms."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=11)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "test_one.py").write_text("def test_one():\n    pass\n")
+        (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = ''\n")
+        for a in CONFIGS.values():  # warm the file cache and the .pyc files
+            cpu_ms(a, root)
+        samples: dict[str, list[float]] = {k: [] for k in CONFIGS}
+        for _ in range(args.runs):
+            for name, a in CONFIGS.items():
+                samples[name].append(cpu_ms(a, root))
+    base = statistics.median(samples["plain pytest (-p no:carbon)"])
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+          f"median of {args.runs} alternating runs, CPU time (user + system) of a one-test pytest run")  # fmt: skip
+    print(f"| configuration | median CPU | min CPU | added (median) |")
+    print("|---|--:|--:|--:|")
+    for name, xs in samples.items():
+        med = statistics.median(xs)
+        added = "" if name.startswith("plain") else f"{med - base:+.1f} ms"
+        print(f"| {name} | {med:.1f} ms | {min(xs):.1f} ms | {added} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Which tests are the plugin's to measure: its marker (by its arguments) and its fixture.
+
+Small and free of heavy imports: the dormant plugin calls it in every pytest run that has
+the plugin installed but does not ask it for anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def is_ours(marker: pytest.Mark) -> bool:
+    """Whether a marker's arguments are pytest-carbon's: none, or the keywords co2 and energy."""
+    return not marker.args and set(marker.kwargs) <= {"co2", "energy"}
+
+
+def rename_hint(name: str) -> str:
+    return (
+        f"if @pytest.mark.{name} is this suite's own marker, give pytest-carbon's another name"
+        ' (marker = "carbon_budget" under [tool.pytest-carbon], or --carbon-marker carbon_budget),'
+        " or turn the plugin off with -p no:carbon"
+    )
+
+
+def foreign_marker_note(name: str, nodeids: list[str]) -> str:
+    """The summary line for tests whose ``name`` marker is the suite's own, not the plugin's."""
+    return (
+        f"pytest-carbon: the @pytest.mark.{name} of {len(nodeids)} test(s), e.g. {nodeids[0]}, has arguments"
+        f" that are not pytest-carbon's (co2=, energy=), so they are not measured; {rename_hint(name)}"
+    )
+
+
+def uses_our_fixture(item: pytest.Item) -> bool:
+    """Whether a test requests the plugin's ``carbon`` fixture (a suite's own ``carbon`` does not count)."""
+    if "carbon" not in getattr(item, "fixturenames", ()):
+        return False
+    from . import plugin
+
+    info: Any = getattr(item, "_fixtureinfo", None)  # pytest's own record of the fixtures that resolve
+    defs = info.name2fixturedefs.get("carbon") if info is not None else None
+    if not defs:
+        return True  # cannot tell: measure, as a test that asks for the fixture expects
+    ours = getattr(plugin.carbon, "__wrapped__", plugin.carbon)
+    return getattr(defs[-1].func, "__wrapped__", defs[-1].func) is ours
