@@ -71,22 +71,40 @@ class ChannelAttribution:
         self.gap_ns = 0
         open_now = 0
         segs = channel.segments
-        starts = [s.start for s in segs]
-        last: tuple[int, int, float] | None = None  # (segment, point, value): reuse b as next a
+        nsegs = len(segs)
+        first, final = (segs[0].start, segs[-1].end) if segs else (0, -1)
+        k = 0  # the segment that may cover the current interval; breakpoints only grow
+        times: list[int] = []
+        values: list[float] = []
+        j = 0  # times[j] <= the current point < times[j + 1]
+        prev_b, prev_v = -1, 0.0  # the last interval's end and its value: the next one's start
         for i in range(n - 1):
             a, b = bps[i], bps[i + 1]
             open_now += delta.get(a, 0)
-            k = bisect.bisect_right(starts, a) - 1
-            seg = segs[k] if k >= 0 and segs[k].end >= b else None
-            if seg is None:
+            while k < nsegs and segs[k].end <= a:
+                k += 1
+            if k >= nsegs or segs[k].start > a or segs[k].end < b:
                 share[i + 1] = share[i]
                 uncovered[i + 1] = uncovered[i] + (b - a)
-                if segs and segs[0].start <= a and b <= segs[-1].end:
+                if first <= a and b <= final:
                     self.gap_ns += b - a
                 continue
-            va = last[2] if last is not None and last[0] == k and last[1] == a else seg.at(a)
-            vb = seg.at(b)
-            last = (k, b, vb)
+            seg = segs[k]
+            if seg.times is not times:  # a new segment: walk its readings from the start
+                times, values, j = seg.times, seg.values, 0
+                prev_b = -1
+            if prev_b == a:
+                va = prev_v
+            else:
+                while times[j + 1] <= a:
+                    j += 1
+                va = values[j] + (values[j + 1] - values[j]) * (a - times[j]) / (times[j + 1] - times[j])
+            while j + 1 < len(times) - 1 and times[j + 1] < b:
+                j += 1
+            # times[j] < b <= times[j + 1]: interpolate (exact at a reading)
+            t0, t1 = times[j], times[j + 1]
+            vb = values[j + 1] if b == t1 else values[j] + (values[j + 1] - values[j]) * (b - t0) / (t1 - t0)
+            prev_b, prev_v = b, vb
             e = vb - va
             self.measured_j += e
             uncovered[i + 1] = uncovered[i]
@@ -97,11 +115,13 @@ class ChannelAttribution:
                 self.unattributed_j += e
         self._share = share
         self._uncovered = uncovered
+        self._index = {t: i for i, t in enumerate(bps)}
 
     def window(self, t0: int, t1: int) -> WindowEnergy:
         """Energy share of a window whose ends are breakpoints (a claim or an extra point)."""
-        i = bisect.bisect_left(self.breakpoints, t0)
-        j = bisect.bisect_left(self.breakpoints, t1)
+        index = self._index
+        i = index[t0] if t0 in index else bisect.bisect_left(self.breakpoints, t0)
+        j = index[t1] if t1 in index else bisect.bisect_left(self.breakpoints, t1)
         covered = self._share[j] - self._share[i]
         gap = self._uncovered[j] - self._uncovered[i]
         return WindowEnergy(None if gap else covered, covered, gap)

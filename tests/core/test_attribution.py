@@ -135,3 +135,46 @@ def test_a_claim_on_other_channels_takes_nothing_here():
     assert totals["cpu"].attributed_j == pytest.approx(10.0)
     only_gpu = attribute([cpu, gpu], [Claim(0, S, frozenset({"gpu:0"})), Claim(0, S // 2, frozenset({"cpu"}))])[1]
     assert only_gpu["cpu"].attributed_j == pytest.approx(5.0) and only_gpu["gpu:0"].attributed_j == pytest.approx(100.0)
+
+
+def _reference_windows(ch: Channel, claims: list[Claim], points: list[int]) -> dict[tuple[int, int], tuple[float, int]]:
+    """The same shares computed the slow, obvious way: every elementary interval on its own."""
+    mine = [c for c in claims if c.channels is None or ch.name in c.channels]
+    bps = sorted({*points, *(t for c in mine for t in (c.t0, c.t1)), *(t for s in ch.segments for t in (s.start, s.end))})
+    parts = []  # (a, b, share of energy per open claim or 0, uncovered ns)
+    for a, b in zip(bps, bps[1:]):
+        seg = next((s for s in ch.segments if s.start <= a and b <= s.end), None)
+        n_open = sum(1 for c in mine if c.t0 <= a and b <= c.t1 and c.t1 > c.t0)
+        if seg is None:
+            parts.append((a, b, 0.0, b - a))
+        else:
+            e = seg.at(b) - seg.at(a)
+            parts.append((a, b, e / n_open if n_open else 0.0, 0))
+    return {
+        (x, y): (sum(p[2] for p in parts if x <= p[0] and p[1] <= y), sum(p[3] for p in parts if x <= p[0] and p[1] <= y))
+        for x in bps for y in bps if y >= x
+    }  # fmt: skip
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10), st.one_of(st.none(), st.floats(0, 5)), st.booleans()), max_size=25),
+    st.lists(st.tuples(st.integers(-5, 120), st.integers(0, 40), st.booleans()), max_size=6),
+)
+def test_window_shares_match_a_slow_reference(readings, windows):
+    samples, t, v = [], 0, 0.0
+    for dt, inc, reset in readings:
+        t += dt
+        if inc is None:
+            samples.append((t, None))
+        else:
+            v = inc if reset else v + inc
+            samples.append((t, v))
+    ch = Channel("cpu", build_segments(samples))
+    claims = [Claim(a, a + d, None if shared else frozenset({"cpu"})) for a, d, shared in windows]
+    per, _ = attribute([ch], claims)
+    ref = _reference_windows(ch, claims, [])
+    for (x, y), (energy, gap) in ref.items():
+        w = per["cpu"].window(x, y)
+        assert w.gap_ns == gap
+        assert w.covered_j == pytest.approx(energy, abs=1e-9)
+        assert (w.energy_j is None) == (gap > 0)
