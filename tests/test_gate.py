@@ -217,3 +217,34 @@ def test_compare_names_the_file_whose_tests_are_malformed(pytester):
     assert result.ret == 4
     result.stderr.fnmatch_lines(["pytest-carbon: head.json: tests[[]0] is not a test entry*damaged"])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_mentions_are_escaped_in_markdown():
+    assert md("@octocat and @org/team") == "@&#8203;octocat and @&#8203;org/team"
+
+
+def test_no_printed_line_is_a_workflow_command_the_plugin_did_not_mean(pytester, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    pytester.makepyfile(
+        """
+        def test_x(carbon):
+            with carbon.phase("a\\n::error title=pwned::gotcha", items=1):
+                pass
+            with carbon.phase("::add-mask::secret"):
+                pass
+        """
+    )
+    result = pytester.runpytest("--carbon", "--carbon-meter", "constant:cpu=10W", "--carbon-top", "5")
+    assert result.ret == 0
+    assert not [line for line in result.outlines if line.lstrip().startswith("::")]
+    assert any(": :error title=pwned::gotcha" in line for line in result.outlines)
+
+
+def test_warn_mode_annotations_are_warnings(pytester, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    pytester.makepyfile("import time, pytest\n@pytest.mark.carbon(energy='1 J')\ndef test_big():\n    time.sleep(0.3)\n")
+    result = pytester.runpytest("--carbon-meter", "constant:cpu=100W", "--carbon-budgets", "warn")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["::warning file=*,line=2,title=carbon budget%3A *test_big::carbon budget exceeded*"])
+    assert not [line for line in result.outlines if line.startswith("::error")]

@@ -20,8 +20,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 
 
 def md(text: str) -> str:
-    """Escape text for a markdown table cell or paragraph: no markup, links, HTML or breaks."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+    """Escape text for a markdown table cell or paragraph: no markup, links, HTML, breaks or
+    @mentions (a zero-width space after the @ keeps GitHub from notifying anyone)."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+    return escaped.replace("@", "@&#8203;")
 
 
 def _data(text: str) -> str:
@@ -49,17 +51,18 @@ def annotation_lines(report: dict[str, Any], comparison: Comparison | None, relo
     (relative to pytest's rootdir) to one relative to the repository checkout."""
     out = []
     relocate = relocate or (lambda f: f)
+    b = report.get("budgets") or {}
+    level = "warning" if b.get("mode") == "warn" else "error"  # warn mode fails nothing
     for t in report["tests"]:
         for d in violations_of(t):
             if d["metric"] == "undecided":
                 continue
             out.append(
-                annotation("error", headline(from_dict(d)), file=relocate(t.get("file")), line=t.get("line"), title=f"carbon budget: {t['nodeid']}")
+                annotation(level, headline(from_dict(d)), file=relocate(t.get("file")), line=t.get("line"), title=f"carbon budget: {t['nodeid']}")
             )
-    b = report.get("budgets") or {}
     for d in b.get("session_violations", []):
         if d["metric"] != "undecided":
-            out.append(annotation("error", headline(from_dict(d)), title="carbon budget: session"))
+            out.append(annotation(level, headline(from_dict(d)), title="carbon budget: session"))
     if comparison is not None:
         for ch in comparison.regressions:
             out.append(

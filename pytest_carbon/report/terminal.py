@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from ..units import CAR_G_PER_KM, J_PER_WH, format_co2, format_duration, format_energy
-from .view import by_co2
+from .view import by_co2, no_commands
 from .verdicts import budget_use, from_dict, headline, violations_of
 
 
@@ -268,9 +268,9 @@ def write_summary(terminalreporter: Any, report: dict[str, Any], *, top: int, me
         text = render_text(report, width=tw.fullwidth, markup=tw.hasmarkup, top=top)
     except Exception as e:  # a display bug must not hide the run's result or lose the report
         text = f"ERROR: the carbon table could not be drawn ({type(e).__name__}: {e}); the JSON report is unaffected\n"
-    terminalreporter.write(text)
+    terminalreporter.write(no_commands(text))
     for m in messages:
-        terminalreporter.write_line(m, red=m.startswith(("ERROR", "FAIL")))
+        terminalreporter.write_line(no_commands(m), red=m.startswith(("ERROR", "FAIL")))
 
 
 def render_comparison(c: Any, console: Any) -> None:
@@ -318,4 +318,4 @@ def write_comparison(terminalreporter: Any, comparison: Any) -> None:
     tw = terminalreporter.config.get_terminal_writer()
     buf = io.StringIO()
     render_comparison(comparison, _console(buf, tw.fullwidth, tw.hasmarkup))
-    terminalreporter.write(buf.getvalue())
+    terminalreporter.write(no_commands(buf.getvalue()))
