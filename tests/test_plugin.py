@@ -545,3 +545,24 @@ def test_pyproject_paths_are_relative_to_the_pyproject(pytester, monkeypatch):
         assert not (sub / "out" / name).exists()
     result = pytester.runpytest("--carbon", "--carbon-json", "cli.json", "--rootdir", str(pytester.path), str(pytester.path))
     assert (sub / "cli.json").is_file()  # a command-line path is relative to where pytest runs
+
+
+def test_a_test_with_many_phases_shows_the_costliest_twenty(pytester, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")
+    pytester.makepyfile(
+        """
+        import time
+        def test_many(carbon):
+            for i in range(10_000):
+                with carbon.phase(f"p{i}"):
+                    if i == 9_999:
+                        time.sleep(0.05)
+        """
+    )
+    result = pytester.runpytest("--carbon", "--carbon-meter", "constant:cpu=10W", "--carbon-json", "r.json")
+    assert result.ret == 0
+    out = result.stdout.str()
+    assert out.count("  - p") == 20 and "  - p9999 " in out
+    result.stdout.fnmatch_lines(["*... and 9,980 more phases (all in the JSON report)*"])
+    assert len(load_report(pytester.path / "r.json")["tests"][0]["phases"]) == 10_000
+    assert len(result.outlines) < 120

@@ -141,6 +141,9 @@ def _projections(report: dict[str, Any], console: Any, prefix: str) -> None:
     console.print(table)
 
 
+MAX_PHASES = 20  # phases shown under a test, the costliest first when it has more
+
+
 def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
     """Print the summary of ``report`` on a rich console."""
     from rich.table import Table
@@ -181,7 +184,10 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 judged = t.get("budget_judged") or {}
                 cells.append(_use(t.get("budget"), judged.get("co2_g", t["co2_g"]), judged.get("energy_j", t["energy_j"]["total"])))
             table.add_row(*cells, flags)
-            for p in t.get("phases", []):
+            phases = t.get("phases", [])
+            if len(phases) > MAX_PHASES:  # the costliest ones; the JSON report keeps them all
+                phases = by_co2(phases)[:MAX_PHASES]
+            for p in phases:
                 label = f"  - {p['name']}"
                 if p.get("items"):
                     per = p.get("co2_g_per_item")
@@ -194,6 +200,10 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                         cell = _use(p["item_budget"], p.get("co2_g_per_item"), p.get("energy_j_per_item"))
                         cells.append(cell + "/item" if cell.plain else cell)
                 table.add_row(*cells, _flags(p), style="dim")
+            hidden = len(t.get("phases", [])) - len(phases)
+            if hidden:
+                more = [Text(f"  ... and {hidden:,} more phases (all in the JSON report)", style="dim")]
+                table.add_row(*more, *([""] * (len(table.columns) - 1)))
         console.print(table)
     elif not tests:
         console.print(Text("Carbon: no test was measured"))
