@@ -131,6 +131,11 @@ def parse_count(text: str | int | float, what: str = "a whole number") -> int:
     return n
 
 
+def significant(x: float, digits: int) -> str:
+    """``x`` with ``digits`` significant digits, never in scientific notation."""
+    return _sig(x, digits)
+
+
 def _sig(x: float, digits: int) -> str:
     if x == 0:
         return "0"
@@ -162,6 +167,17 @@ def format_co2(g: float | None, digits: int = 3) -> str:
     if abs(g) < 1e6:
         return f"{_sig(g / 1e3, digits)} kg"
     return f"{_sig(g / 1e6, digits)} t"
+
+
+def format_distance(km: float | None, digits: int = 3) -> str:
+    """A car-distance equivalent: km from 1 km, then m, then mm; '?' for unknown."""
+    if km is None:
+        return "?"
+    if abs(km) >= 1 or km == 0:
+        return f"{_sig(km, digits)} km"
+    if abs(km) >= 1e-3:
+        return f"{_sig(km * 1e3, digits)} m"
+    return f"{_sig(km * 1e6, digits)} mm"
 
 
 def format_duration(s: float | None) -> str:

@@ -98,7 +98,7 @@ def test_phases_items_and_per_item_values(pytester):
     assert sample["co2_g"] == pytest.approx(sample["energy_j"]["total"] / 3.6e6 * 500)
     assert sample["co2_g_per_item"] == pytest.approx(sample["co2_g"] / 4)
     assert train["duration_s"] + sample["duration_s"] <= test["duration_s"]
-    result.stdout.fnmatch_lines(["*test_phases*", "*- train*", "*- sample x4, * g/item*"])
+    result.stdout.fnmatch_lines(["*test_phases*", "*- train*", "*- sample x4, *g/item*"])
 
 
 def test_bad_phase_arguments_fail_the_test_with_a_message(pytester):
@@ -168,16 +168,19 @@ def test_estimate_meter_is_marked_as_such(pytester, no_nvml):
     result.stdout.fnmatch_lines(["CO2eq: * (estimated)*", "Meter cpu: estimated*"])
 
 
-def test_summary_reads_without_colour_narrow_and_quiet(pytester, monkeypatch):
+def test_summary_in_a_log_is_as_wide_as_its_content_and_never_splits_a_node_id(pytester, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "50")
+    monkeypatch.setenv("COLUMNS", "50")  # a CI log: not a terminal, whatever COLUMNS says
     pytester.makepyfile(SUITE)
+    long = "test_" + "x" * 90
+    pytester.makepyfile(**{long: "def test_a_long_name_that_would_wrap_at_fifty_columns():\n    pass\n"})
     result = pytester.runpytest(*FAST, "-q", "--carbon", "--carbon-meter", "constant:cpu=10W")
     out = result.stdout.str()
     assert "\x1b[" not in out
     table = out[out.index("Carbon:") :]
-    assert max(len(line) for line in table.splitlines()) <= 50
+    assert any(f"{long}.py::test_a_long_name_that_would_wrap_at_fifty_columns" in line for line in table.splitlines())
     assert "- train" in table and "- sample" in table
+    assert "e-0" not in table and "e+0" not in table  # one unit per column, no scientific notation
 
 
 def test_top_limits_the_table(pytester):
@@ -566,3 +569,12 @@ def test_a_test_with_many_phases_shows_the_costliest_twenty(pytester, monkeypatc
     result.stdout.fnmatch_lines(["*... and 9,980 more phases (all in the JSON report)*"])
     assert len(load_report(pytester.path / "r.json")["tests"][0]["phases"]) == 10_000
     assert len(result.outlines) < 120
+
+
+def test_a_unit_test_suite_gets_one_approximate_line_not_a_flag_per_row(pytester):
+    pytester.makepyfile("import pytest\n@pytest.mark.parametrize('i', range(12))\ndef test_quick(i): pass\n")
+    result = pytester.runpytest("--carbon", "--carbon-meter", "estimate", "--carbon-top", "5")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["~ 12 of 12 measured tests are shorter than their meters' resolution: their figures are approximate*"])
+    rows = [line for line in result.outlines if line.startswith("test_quick[")]
+    assert len(rows) == 5 and not any("~" in r for r in rows)

@@ -24,7 +24,7 @@ def test_run_with_month_and_whatif_zones(pytester, monkeypatch):
     w = report["whatif"]
     assert [p["zone"] for p in w["places"]] == ["FRA", "POL"] and w["months"]["zone"] == "DEU"
     assert w["energy_kwh"] == pytest.approx(report["totals"]["energy_j"]["total"] / 3.6e6)
-    result.stdout.fnmatch_lines(["Where: the same energy would emit * in FRA (cleanest of 2, * car-km) and * in POL (dirtiest, * car-km), *x; when: in DEU, * in Apr and * in Nov (1.46x, 2024 profile). Data: Ember*CC BY 4.0."])
+    result.stdout.fnmatch_lines(["Where: the same energy would emit * in FRA (cleanest of 2, * by car) and * in POL (dirtiest, * by car), *x; when: in DEU, * in Apr and * in Nov (1.46x, 2024 profile). Data: Ember*CC BY 4.0."])
 
 
 @pytest.mark.parametrize(

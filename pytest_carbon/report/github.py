@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from ..compare import Change, Comparison
-from ..units import format_co2, format_energy
+from ..units import format_co2, format_distance, format_energy
 from .view import by_co2
 from .verdicts import findings_of, from_dict, headline, violations_of
 
@@ -128,7 +128,7 @@ def summary_markdown(report: dict[str, Any], comparison: Comparison | None = Non
         "",
         f"**{format_co2(totals['co2_g'])} CO2eq**{est} from **{format_energy(totals['energy_j']['total'])}**"
         f" over {len(report['tests'])} measured tests ({format_energy(totals['unattributed_j'])} outside tests),"
-        f" as much as driving {totals['car_km']:.3g} km.",
+        f" as much as driving {format_distance(totals['car_km'])}.",
         "",
         f"Intensity {run['intensity']['g_per_kwh']:.4g} g/kWh x PUE {run['pue']:g}: {md(run['intensity']['source'])}."
         + (" Interrupted run: partial results." if run.get("interrupted") else ""),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..units import CAR_G_PER_KM, J_PER_WH, format_co2, format_duration, format_energy
+from ..units import CAR_G_PER_KM, format_co2, format_distance, format_duration, format_energy
 from .view import by_co2
 from .verdicts import budget_use, findings_of, headline
 
@@ -196,7 +196,7 @@ def render(report: dict[str, Any], top: int = 20) -> str:
         '<div class="totals">',
         f'<div class="card">CO2eq<b>{e(format_co2(totals["co2_g"]))}</b></div>',
         f'<div class="card">energy<b>{e(format_energy(totals["energy_j"]["total"]))}</b><span class=muted>{e(format_energy(totals["unattributed_j"]))} outside tests</span></div>',
-        f'<div class="card">as driving<b>{totals["car_km"]:.3g} km</b><span class=muted>{CAR_G_PER_KM:g} g/km</span></div>',
+        f'<div class="card">as driving<b>{e(format_distance(totals["car_km"]))}</b><span class=muted>{CAR_G_PER_KM:g} g/km</span></div>',
         f'<div class="card">intensity<b>{i["g_per_kwh"]:.4g} g/kWh</b><span class=muted>x PUE {run.get("pue", 1):g}</span></div>',
         "</div>",
         f"<p class=muted>Intensity source: {e(i['source'])}</p>",

@@ -5,14 +5,30 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ..units import CAR_G_PER_KM, J_PER_WH, format_co2, format_duration, format_energy
+from ..units import CAR_G_PER_KM, J_PER_WH, format_co2, format_distance, format_duration, format_energy
+from ..units import significant as _sig
 from .view import by_co2, no_commands
 from .verdicts import budget_use, from_dict, headline, violations_of
 
 
+ENERGY_SCALE = (("mWh", J_PER_WH / 1e3), ("Wh", J_PER_WH), ("kWh", J_PER_WH * 1e3))
+CO2_SCALE = (("mg", 1e-3), ("g", 1.0), ("kg", 1e3), ("t", 1e6))
+
+
+def column_unit(values: list[float | None], ladder: tuple[tuple[str, float], ...]) -> tuple[str, float]:
+    """One unit for a whole column: the largest in which the column's largest value is 1 or more."""
+    top = max((abs(v) for v in values if v is not None), default=0.0)
+    chosen = ladder[0]
+    for unit in ladder:
+        if top >= unit[1]:
+            chosen = unit
+    return chosen
+
+
 def _g(x: float | None, scale: float = 1.0) -> str:
-    """Compact number for a table cell: 3 significant digits; '?' for unknown, never 0."""
-    return "?" if x is None else f"{x / scale:.3g}"
+    """A table cell: 3 significant digits in the column's unit, never in scientific notation;
+    '?' for unknown, never 0."""
+    return "?" if x is None else _sig(x / scale, 3)
 
 
 LEGEND = (
@@ -21,9 +37,9 @@ LEGEND = (
 )
 
 
-def _flags(w: dict[str, Any]) -> str:
+def _flags(w: dict[str, Any], approximate: bool = True) -> str:
     out = []
-    if w.get("approximate"):
+    if approximate and w.get("approximate"):
         out.append("~")
     if w.get("estimated"):
         out.append("est")
@@ -65,8 +81,8 @@ def _whatif_lines(report: dict[str, Any], console: Any) -> None:
     n = len(w["places"])
     line = (
         f"Where: the same energy would emit {format_co2(lo['co2_g'])} in {lo['zone']} (cleanest of {n},"
-        f" {lo['car_km']:.3g} car-km) and {format_co2(hi['co2_g'])} in {hi['zone']} (dirtiest, {hi['car_km']:.3g}"
-        f" car-km), {w['ratio']:.3g}x"
+        f" {format_distance(lo['car_km'])} by car) and {format_co2(hi['co2_g'])} in {hi['zone']} (dirtiest,"
+        f" {format_distance(hi['car_km'])} by car), {w['ratio']:.3g}x"
     )
     m = w.get("months")
     if m:
@@ -116,18 +132,14 @@ def _projections(report: dict[str, Any], console: Any, prefix: str) -> None:
     rows = [(t, p) for t in report["tests"] for p in t.get("projections", [])]
     if not rows:
         return
-    table = Table(
-        title="Projections: measured cost per item x items in a full run (extrapolated, not measured)",
-        title_justify="left",
-        show_edge=False,
-        pad_edge=False,
-    )
+    console.print(Text("Projections: measured cost per item x items in a full run (extrapolated, not measured)"))
+    table = Table(show_edge=False, pad_edge=False)
     table.add_column("test", overflow="fold", ratio=1, min_width=12)
     table.add_column("full run", overflow="fold")
     table.add_column("per item", justify="right", no_wrap=True)
     table.add_column("energy", justify="right", no_wrap=True)
     table.add_column("CO2eq", justify="right", no_wrap=True)
-    table.add_column("car km", justify="right", no_wrap=True)
+    table.add_column("by car", justify="right", no_wrap=True)
     for t, p in rows:
         name = t["nodeid"][len(prefix) :] if prefix and t["nodeid"].startswith(prefix) else t["nodeid"]
         table.add_row(
@@ -136,11 +148,12 @@ def _projections(report: dict[str, Any], console: Any, prefix: str) -> None:
             format_energy(p["energy_j_per_item"]),
             format_energy(p["energy_j"]),
             format_co2(p["co2_g"]),
-            "?" if p["car_km"] is None else f"{p['car_km']:.3g}",
+            format_distance(p["car_km"]),
         )
     console.print(table)
 
 
+LOG_WIDTH = 400  # columns for a log: wider than any table row in practice
 MAX_PHASES = 20  # phases shown under a test, the costliest first when it has more
 
 
@@ -162,11 +175,18 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
             title += f", in {prefix}"
         else:
             prefix = ""
-        table = Table(title=title, title_justify="left", expand=False, show_edge=False, pad_edge=False)
+        console.print(Text(title))  # a line of its own: a table's title wraps at the table's width
+        table = Table(expand=False, show_edge=False, pad_edge=False)
+        rows = [w for t in shown for w in (t, *t.get("phases", []))]
+        e_unit, e_scale = column_unit([w["energy_j"]["total"] for w in rows], ENERGY_SCALE)
+        c_unit, c_scale = column_unit([w.get("co2_g") for w in rows], CO2_SCALE)
+        n_approx = sum(1 for t in tests if t.get("approximate"))
+        # Most rows short (a unit-test suite): one line says so instead of a flag on each row.
+        per_row_approx = 2 * sum(1 for t in shown if t.get("approximate")) <= len(shown)
         table.add_column("test", overflow="fold", ratio=1, min_width=12)
         table.add_column("time", justify="right", no_wrap=True)
-        table.add_column("Wh", justify="right", no_wrap=True)
-        table.add_column("g CO2eq", justify="right", no_wrap=True)
+        table.add_column(e_unit, justify="right", no_wrap=True)
+        table.add_column(f"{c_unit} CO2eq", justify="right", no_wrap=True)
         with_budget = any(t.get("budget") for t in shown) or any(
             p.get("budget") or p.get("item_budget") for t in shown for p in t.get("phases", [])
         )
@@ -178,8 +198,8 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
             if t.get("outcome") not in (None, "passed"):
                 bad = t["outcome"] in ("failed", "error")
                 flags.append(t["outcome"] + " ", style="red" if bad else "yellow")
-            flags.append(_flags(t))
-            cells: list[Any] = [Text(t["nodeid"][len(prefix) :]), format_duration(t["duration_s"]), _g(t["energy_j"]["total"], J_PER_WH), _g(t["co2_g"])]
+            flags.append(_flags(t, per_row_approx))
+            cells: list[Any] = [Text(t["nodeid"][len(prefix) :]), format_duration(t["duration_s"]), _g(t["energy_j"]["total"], e_scale), _g(t["co2_g"], c_scale)]
             if with_budget:
                 judged = t.get("budget_judged") or {}
                 cells.append(_use(t.get("budget"), judged.get("co2_g", t["co2_g"]), judged.get("energy_j", t["energy_j"]["total"])))
@@ -191,20 +211,25 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 label = f"  - {p['name']}"
                 if p.get("items"):
                     per = p.get("co2_g_per_item")
-                    label += f" x{p['items']}, {_g(per)} g/item"
-                cells = [Text(label, style="dim"), format_duration(p["duration_s"]), _g(p["energy_j"]["total"], J_PER_WH), _g(p["co2_g"])]
+                    label += f" x{p['items']}, {format_co2(per)}/item"
+                cells = [Text(label, style="dim"), format_duration(p["duration_s"]), _g(p["energy_j"]["total"], e_scale), _g(p["co2_g"], c_scale)]
                 if with_budget:
                     if p.get("budget") or not p.get("item_budget"):
                         cells.append(_use(p.get("budget"), p["co2_g"], p["energy_j"]["total"]))
                     else:  # the per-item budget, judged per item
                         cell = _use(p["item_budget"], p.get("co2_g_per_item"), p.get("energy_j_per_item"))
                         cells.append(cell + "/item" if cell.plain else cell)
-                table.add_row(*cells, _flags(p), style="dim")
+                table.add_row(*cells, _flags(p, per_row_approx), style="dim")
             hidden = len(t.get("phases", [])) - len(phases)
             if hidden:
                 more = [Text(f"  ... and {hidden:,} more phases (all in the JSON report)", style="dim")]
                 table.add_row(*more, *([""] * (len(table.columns) - 1)))
         console.print(table)
+        if not per_row_approx:
+            console.print(Text(
+                f"~ {n_approx:,} of {len(tests):,} measured tests are shorter than their meters' resolution:"
+                " their figures are approximate (not flagged row by row)", style="dim",
+            ))  # fmt: skip
     elif not tests:
         console.print(Text("Carbon: no test was measured"))
     _projections(report, console, prefix if shown else "")
@@ -221,7 +246,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
     ))
     est = " (estimated)" if totals.get("estimated") else ""
     console.print(Text(
-        f"CO2eq: {format_co2(totals['co2_g'])}{est}, as much as driving {totals['car_km']:.3g} km"
+        f"CO2eq: {format_co2(totals['co2_g'])}{est}, as much as driving {format_distance(totals['car_km'])}"
         f" in an average new EU car ({CAR_G_PER_KM:g} g/km)"
     ))
     i = run["intensity"]
@@ -245,7 +270,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
         )
     _whatif_lines(report, console)
     _budget_lines(report, console)
-    if shown and any(_flags(t) for t in shown):
+    if shown and any(_flags(t) for t in shown):  # the legend
         console.print(Text(LEGEND, style="dim"))
 
 
@@ -274,8 +299,11 @@ def render_text(report: dict[str, Any], *, width: int, markup: bool, top: int = 
 def write_summary(terminalreporter: Any, report: dict[str, Any], *, top: int, messages: list[str]) -> None:
     tw = terminalreporter.config.get_terminal_writer()  # width and markup as pytest decided
     terminalreporter.write_sep("=", "carbon")
+    # A log (no terminal) does not wrap: lay the table out as wide as its content needs, so
+    # that no node id is split across lines.
+    width = tw.fullwidth if getattr(terminalreporter, "isatty", tw.hasmarkup) else LOG_WIDTH
     try:
-        text = render_text(report, width=tw.fullwidth, markup=tw.hasmarkup, top=top)
+        text = render_text(report, width=width, markup=tw.hasmarkup, top=top)
     except Exception as e:  # a display bug must not hide the run's result or lose the report
         text = f"ERROR: the carbon table could not be drawn ({type(e).__name__}: {e}); the JSON report is unaffected\n"
     terminalreporter.write(no_commands(text))

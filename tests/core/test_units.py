@@ -202,3 +202,21 @@ def test_more_format_cases_written_out():
     assert format_co2(1234.5, digits=2) == "1.2 kg" and format_co2(1_500_000.0, digits=2) == "1.5 t"
     assert format_duration(36_000_000.0) == "10000.00 h"
     assert parse_power_w(0) == 0.0 and parse_power_w("0 W") == 0.0
+
+
+def test_format_distance_written_out():
+    from pytest_carbon.units import format_distance
+
+    assert [format_distance(x) for x in (None, 0.0, 2.5, 1234.0, 0.5, 0.001, 0.000184, 1.84e-06)] == [
+        "?", "0 km", "2.50 km", "1234 km", "500 m", "1.00 m", "184 mm", "1.84 mm",
+    ]  # fmt: skip
+
+
+def test_terminal_column_units():
+    from pytest_carbon.report.terminal import CO2_SCALE, ENERGY_SCALE, column_unit
+
+    assert column_unit([0.5, None, 3.0], ENERGY_SCALE) == ("mWh", 3.6)  # 3 J < 1 Wh
+    assert column_unit([7200.0], ENERGY_SCALE) == ("Wh", 3600.0)
+    assert column_unit([4e6, 1.0], ENERGY_SCALE) == ("kWh", 3.6e6)
+    assert column_unit([None], CO2_SCALE) == ("mg", 1e-3)
+    assert column_unit([0.2, 12.0], CO2_SCALE) == ("g", 1.0)
