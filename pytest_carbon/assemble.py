@@ -15,7 +15,7 @@ from .attribution import ChannelAttribution, Claim, attribute
 from .budget import Budget, BudgetTable, PhaseCheck, Verdict, Violation, for_phase, for_test, judge
 from .projection import Projection, project
 from .records import NOT_JUDGED, TestRecord
-from .results import BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window
+from .results import Attempt, BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window
 from .timeline import Channel, WindowEnergy
 
 
@@ -99,6 +99,14 @@ def _phase_violations(verdict: Verdict | None, name: str) -> tuple[Violation, ..
     return tuple(v for v in verdict.violations if v.subject.startswith(subjects))
 
 
+def _by_nodeid(records: Sequence[TestRecord]) -> dict[str, list[TestRecord]]:
+    """Records grouped by test, in the order the tests first ran (reruns join their test)."""
+    groups: dict[str, list[TestRecord]] = {}
+    for r in records:
+        groups.setdefault(r.nodeid, []).append(r)
+    return groups
+
+
 def build_run(
     records: Sequence[TestRecord],
     meters: Meters,
@@ -114,9 +122,18 @@ def build_run(
     table = budgets.table
     test_budgets = dict(budgets.test_budgets)
     tests: list[TestResult] = []
-    for r in records:
+    for group in _by_nodeid(records).values():
+        # A test run more than once (pytest-rerunfailures): one entry whose energy is what all
+        # its attempts cost; its phases, outcome and budget verdict are the last attempt's.
+        r = group[-1]
         claims = mz.claims[id(r)]
-        w = mz.window(r.spans(), claims)
+        w_last = mz.window(r.spans(), claims)
+        attempts: tuple[Attempt, ...] = ()
+        w = w_last
+        if len(group) > 1:
+            windows = [(a, mz.window(a.spans(), mz.claims[id(a)])) for a in group[:-1]] + [(r, w_last)]
+            attempts = tuple(Attempt(a.outcome, aw.duration_s, aw.energy_j) for a, aw in windows)
+            w = mz.window([span for a in group for span in a.spans()], claims)
         phase_windows = [(p, mz.window([(p.t0, p.t1)], claims)) for p in r.phases]
         verdict = budgets.verdicts.get(r.nodeid)
         if budgets.judge_here and use_budgets:
@@ -124,7 +141,7 @@ def build_run(
             if b is not None:
                 test_budgets[r.nodeid] = b
             checks = [PhaseCheck(p.name, *for_phase(table, p.name, p.budget), pw, p.items) for p, pw in phase_windows]
-            verdict = None if r.outcome in NOT_JUDGED else judge(b, w, checks, require_measured=budgets.require_measured)
+            verdict = None if r.outcome in NOT_JUDGED else judge(b, w_last, checks, require_measured=budgets.require_measured)
         phases = []
         for p, pw in phase_windows:
             judged = None
@@ -150,6 +167,7 @@ def build_run(
                 info=r.info,
                 judged=judged,
                 judged_on=judged_on,
+                attempts=attempts,
             )
         )
     totals = Totals(mz.totals, meters.g_per_j, len(tests), meters.estimated)
@@ -159,7 +177,7 @@ def build_run(
         declared=tuple(table.keys()),
         session=table.session,
         session_violations=budgets.session_violations,
-        tests_with_budget=sum(1 for r, t in zip(records, tests) if r.nodeid in test_budgets or t.judged_on is not None),
+        tests_with_budget=sum(1 for t in tests if t.nodeid in test_budgets or t.judged_on is not None),
         tests_over_budget=tuple(sorted(t.nodeid for t in tests if t.failing)),
     )
     return RunResult(run, tests, totals, summary, whatif(totals.measured_j))

@@ -58,6 +58,8 @@ def plain_pass(report: Any) -> bool:
 
 def next_outcome(current: str, report: Any) -> str:
     """A test's outcome after one more of its reports (a pytest ``TestReport``: setup, call, teardown)."""
+    if report.outcome == "rerun":  # pytest-rerunfailures: this attempt failed and runs again
+        return "rerun"
     if report.failed:
         return "error" if report.when != "call" else "failed"
     if report.skipped:

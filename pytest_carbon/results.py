@@ -124,6 +124,18 @@ class PhaseResult:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One run of a test that ran more than once (pytest-rerunfailures)."""
+
+    outcome: str  # "rerun" for an attempt that failed and was run again
+    duration_s: float
+    energy_j: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "duration_s": self.duration_s, "energy_j": self.energy_j}
+
+
+@dataclass(frozen=True)
 class TestResult:
     __test__ = False  # not a test class, whatever pytest's collection patterns say
 
@@ -137,6 +149,7 @@ class TestResult:
     info: Mapping[str, Any] | None = None
     judged: Judged | None = None
     judged_on: tuple[float | None, float | None] | None = None  # (co2_g, energy_j) of the verdict
+    attempts: tuple[Attempt, ...] = ()  # each run of a test that ran more than once, in order
 
     @property
     def violations(self) -> tuple[Violation, ...]:
@@ -160,6 +173,8 @@ class TestResult:
             "projections": [p.to_json() for p in self.projections],
             "info": dict(self.info or {}),
         }
+        if self.attempts:
+            out["attempts"] = [a.to_json() for a in self.attempts]
         if self.judged is not None:
             j = self.judged
             out["budget"] = j.budget.as_dict() if j.budget else None

@@ -198,6 +198,8 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
             if t.get("outcome") not in (None, "passed"):
                 bad = t["outcome"] in ("failed", "error")
                 flags.append(t["outcome"] + " ", style="red" if bad else "yellow")
+            if t.get("attempts"):
+                flags.append(f"{len(t['attempts'])} attempts ", style="yellow")
             flags.append(_flags(t, per_row_approx))
             cells: list[Any] = [Text(t["nodeid"][len(prefix) :]), format_duration(t["duration_s"]), _g(t["energy_j"]["total"], e_scale), _g(t["co2_g"], c_scale)]
             if with_budget:
