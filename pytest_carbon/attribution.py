@@ -78,12 +78,14 @@ class ChannelAttribution:
         values: list[float] = []
         j = 0  # times[j] <= the current point < times[j + 1]
         prev_b, prev_v = -1, 0.0  # the last interval's end and its value: the next one's start
+        starts = [seg.start for seg in segs]
+        ends = [seg.end for seg in segs]
         for i in range(n - 1):
             a, b = bps[i], bps[i + 1]
             open_now += delta.get(a, 0)
-            while k < nsegs and segs[k].end <= a:
+            while k < nsegs and ends[k] <= a:
                 k += 1
-            if k >= nsegs or segs[k].start > a or segs[k].end < b:
+            if k >= nsegs or starts[k] > a or ends[k] < b:
                 share[i + 1] = share[i]
                 uncovered[i + 1] = uncovered[i] + (b - a)
                 if first <= a and b <= final:
@@ -116,9 +118,13 @@ class ChannelAttribution:
         self._share = share
         self._uncovered = uncovered
         self._index = {t: i for i, t in enumerate(bps)}
+        self._known: dict[tuple[int, int], WindowEnergy] = {}  # the claims' windows, from attribute()
 
     def window(self, t0: int, t1: int) -> WindowEnergy:
         """Energy share of a window whose ends are breakpoints (a claim or an extra point)."""
+        known = self._known.get((t0, t1))
+        if known is not None:
+            return known
         index = self._index
         i = index[t0] if t0 in index else bisect.bisect_left(self.breakpoints, t0)
         j = index[t1] if t1 in index else bisect.bisect_left(self.breakpoints, t1)
@@ -147,6 +153,7 @@ def attribute(
             if c.channels is not None and ch.name not in c.channels:
                 continue
             w = ca.window(c.t0, c.t1)
+            ca._known[(c.t0, c.t1)] = w  # asked again when the report is built
             if w.energy_j is None:
                 incomplete += w.covered_j
             else:

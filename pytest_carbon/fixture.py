@@ -71,7 +71,7 @@ class CarbonFixture:
             # A phase still open when its test ended (a thread that outlived it) would take the
             # next tests' energy: it is refused, not recorded.
             self._check_running(f"carbon.phase({name!r})", "end")
-            self._record.phases.append(rec)
+            self._record.add_phase(rec)
 
     def _check_running(self, what: str, verb: str) -> None:
         if self._record.t1:
@@ -96,7 +96,7 @@ class CarbonFixture:
                 " values inside this test, start before end"
             )
         _positive_items(f"carbon.add_phase({name!r}", items)
-        self._record.phases.append(PhaseRecord(name, start_ns, end_ns, items=items))
+        self._record.add_phase(PhaseRecord(name, start_ns, end_ns, items=items))
 
     def project(self, phase: str, count: int, label: str | None = None) -> None:
         """Extrapolate a phase's measured per-item cost to ``count`` items (a full run).
@@ -109,7 +109,7 @@ class CarbonFixture:
         if isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= MAX_COUNT:
             shown = f"a {len(str(count))}-digit number" if isinstance(count, int) and count > 10**20 else repr(count)
             raise ValueError(f"carbon.project({phase!r}, count=...) must be a positive whole number up to 10**15, got {shown}")
-        self._record.projections.append(ProjectionSpec(phase, count, label or f"{count:,} {phase} items"))
+        self._record.add_projection(ProjectionSpec(phase, count, label or f"{count:,} {phase} items"))
 
     def info(self, **values: Any) -> None:
         """Facts about the run to keep in the report with this test (threads, sizes, seeds).
@@ -121,7 +121,7 @@ class CarbonFixture:
                 json.dumps(value, allow_nan=False)
             except (TypeError, ValueError) as e:
                 raise ValueError(f"carbon.info({key}=...): {value!r} cannot go into the JSON report ({e})") from None
-        self._record.info.update(values)
+        self._record.add_info(values)
 
     def energy_j(self) -> float | None:
         """This test's energy so far in joules, all channels (None where a gap hides it).

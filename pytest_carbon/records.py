@@ -7,6 +7,7 @@ all a measured test costs while it runs. Everything else is computed once, at th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from .budget import Budget
@@ -22,6 +23,10 @@ class PhaseRecord:
     budget: Budget | None = None  # set in code: carbon.phase(..., co2=...)
 
 
+_NONE: Any = ()  # an empty sequence shared by every record until it gets its own list
+_NO_INFO: Any = MappingProxyType({})  # likewise, a read-only empty mapping
+
+
 class TestRecord:
     """One measured test: a plain slotted class, created once per test on the hot path."""
 
@@ -34,10 +39,32 @@ class TestRecord:
         self.t0 = t0
         self.t1 = 0
         self.outcome = "passed"
-        self.phases: list[PhaseRecord] = []
-        self.pauses: list[tuple[int, int]] = []  # the plugin's own waits, not the test's
-        self.projections: list[ProjectionSpec] = []
-        self.info: dict[str, Any] = {}
+        # Empty and shared until the test adds to them: one object per test on the hot path,
+        # not five, so that pytest's garbage collections do not grow with the suite.
+        self.phases: list[PhaseRecord] = _NONE
+        self.pauses: list[tuple[int, int]] = _NONE  # the plugin's own waits, not the test's
+        self.projections: list[ProjectionSpec] = _NONE
+        self.info: dict[str, Any] = _NO_INFO
+
+    def add_phase(self, phase: PhaseRecord) -> None:
+        if self.phases is _NONE:
+            self.phases = []
+        self.phases.append(phase)
+
+    def add_pause(self, t0: int, t1: int) -> None:
+        if self.pauses is _NONE:
+            self.pauses = []
+        self.pauses.append((t0, t1))
+
+    def add_projection(self, spec: ProjectionSpec) -> None:
+        if self.projections is _NONE:
+            self.projections = []
+        self.projections.append(spec)
+
+    def add_info(self, values: dict[str, Any]) -> None:
+        if self.info is _NO_INFO:
+            self.info = {}
+        self.info.update(values)
 
     def spans(self) -> list[tuple[int, int]]:
         """The test's window less the plugin's pauses (a budget verdict's wait)."""
@@ -49,6 +76,32 @@ class TestRecord:
             start = b
         out.append((start, self.t1))
         return [(a, b) for a, b in out if b > a]
+
+
+# A finished test with nothing but its window and outcome, kept as a tuple of atomic values:
+# the garbage collector stops tracking such tuples, so ten thousand of them cost no time in
+# the collections that pytest's large heap already makes slow.
+Plain = tuple[str, tuple[str, "int | None", str], int, int, str]
+
+
+def keep(rec: TestRecord) -> "TestRecord | Plain":
+    """What the session keeps of a finished test: the record itself, or its compact form."""
+    if rec.phases or rec.pauses or rec.projections or rec.info:
+        return rec
+    return (rec.nodeid, rec.location, rec.t0, rec.t1, rec.outcome)
+
+
+def expand(kept: "list[TestRecord | Plain]") -> list[TestRecord]:
+    """The records again, for building the results."""
+    out = []
+    for k in kept:
+        if isinstance(k, tuple):
+            r = TestRecord(k[0], k[1], k[2])
+            r.t1, r.outcome = k[3], k[4]
+            out.append(r)
+        else:
+            out.append(k)
+    return out
 
 
 def plain_pass(report: Any) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .timeline import TIMELINE_SCHEMA, Channel, WindowEnergy, build_segments, segments_window
-from .meters.base import ChannelInfo, Meter, MeterError
+from .meters.base import CONSTANT, ChannelInfo, Meter, MeterError
 
 
 @dataclass
@@ -41,6 +41,17 @@ class Sampler:
     @property
     def channel_infos(self) -> list[ChannelInfo]:
         return [c for m in self.meters for c in m.channels]
+
+    @property
+    def estimated(self) -> bool:
+        """Whether any channel is a model (TDP x utilisation, declared watts), not a counter."""
+        return any(c.estimated for c in self.channel_infos)
+
+    def resolution(self) -> dict[str, float]:
+        """Per channel, the shortest window measured as such (shorter ones are approximate):
+        the meter's update cadence or the sampling interval, whichever is longer; 0 for
+        declared constant watts, which are exact at any instant."""
+        return {c.name: (0.0 if c.method == CONSTANT else max(c.cadence_s, self.interval_s)) for c in self.channel_infos}
 
     def _read_all(self) -> None:
         with self._lock:

@@ -11,6 +11,7 @@ The run fails through one path: the ``pytest_runtestloop`` wrapper (as pytest-co
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,7 @@ from .budget import Budget, Measurement, Verdict, for_test, judge_session
 from .compare import Comparison
 from .config import Settings
 from .meters import MeterUnavailable, open_meters
-from .meters.base import CONSTANT
-from .records import TestRecord, next_outcome, plain_pass
+from .records import Plain, TestRecord, expand, keep, next_outcome, plain_pass
 from .report import json_report
 from .results import RunResult, Window, measure_window
 from .sampler import Sampler
@@ -38,7 +38,7 @@ class CarbonSession:
         self.settings = settings
         self.sampler: Sampler | None = None
         self.meter_notes: list[str] = []
-        self.records: list[TestRecord] = []
+        self.records: list[TestRecord | Plain] = []  # finished tests (see records.keep)
         self._current: TestRecord | None = None
         self._measured: set[str] = set()
         self.started_wall = dt.datetime.now(dt.timezone.utc)
@@ -51,6 +51,7 @@ class CarbonSession:
         self._enforcer: Any = None
         self._sigterm: Any = None
         self._finished = False  # the results were built (or building them failed): once per run
+        self._frozen = False  # the collector was told to leave the heap alone (gc.freeze)
         self.worker = hasattr(config, "workerinput")  # an xdist worker: times tests, measures nothing
         # The xdist controller: collects nothing, receives each test's window from a worker.
         self.xdist_controller = not self.worker and getattr(config.option, "dist", "no") != "no"
@@ -97,18 +98,6 @@ class CarbonSession:
             for m in self.sampler.meters:
                 m.close()
 
-    @property
-    def estimated(self) -> bool:
-        return self.sampler is not None and any(c.estimated for c in self.sampler.channel_infos)
-
-    def resolution(self) -> dict[str, float]:
-        """Per channel, the shortest window measured as such (shorter ones are approximate)."""
-        assert self.sampler is not None
-        return {
-            c.name: (0.0 if c.method == CONSTANT else max(c.cadence_s, self.sampler.interval_s))
-            for c in self.sampler.channel_infos
-        }
-
     # -- live measurements (budget verdicts, carbon.energy_j) -------------------------------
     def current(self, nodeid: str) -> TestRecord | None:
         """The record of the test being run, if it is ``nodeid`` and measured."""
@@ -119,13 +108,14 @@ class CarbonSession:
         """One window from the readings so far, as if no other window overlapped it."""
         assert self.sampler is not None
         energies = self.sampler.window(t0, t1)
-        return measure_window(energies, (t1 - t0) / 1e9, self.resolution(), self.estimated, self.g_per_j)
+        sampler = self.sampler
+        return measure_window(energies, (t1 - t0) / 1e9, sampler.resolution(), sampler.estimated, self.g_per_j)
 
     def wait_for_sampler(self, rec: TestRecord, t1: int) -> None:
         """Wait until the meters have read past ``t1``; the wait is the plugin's, not the test's."""
         assert self.sampler is not None
         self.sampler.wait_past(t1)
-        rec.pauses.append((t1, time.monotonic_ns()))  # its energy goes to "outside tests"
+        rec.add_pause(t1, time.monotonic_ns())  # its energy goes to "outside tests"
 
     def energy_so_far(self, rec: TestRecord) -> float | None:
         if self.sampler is None:
@@ -202,7 +192,7 @@ class CarbonSession:
         rec = self._current
         if rec is not None:
             rec.t1 = time.monotonic_ns()
-            self.records.append(rec)
+            self.records.append(keep(rec))
             self._current = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -238,6 +228,9 @@ class CarbonSession:
             self.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
     def pytest_unconfigure(self) -> None:
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
         self._stop_sampler()
         if self._sigterm is not None:
             self._sigterm()
@@ -275,6 +268,10 @@ class CarbonSession:
             self._current = None
         self._stop_sampler()
         self._finished = True
+        # Tens of thousands of small objects on top of pytest's large heap would trigger full
+        # garbage collections that walk every object of the session; none of them is garbage.
+        gc_was_on = gc.isenabled()
+        gc.disable()
         try:
             self.result = self._build(interrupted)
             self.report = self.result.to_json()
@@ -285,6 +282,14 @@ class CarbonSession:
             )
             self.result = self.report = None
             return
+        finally:
+            if gc_was_on:
+                # What the run built, and pytest's own heap, live until the process ends: the
+                # collector leaves them alone until unconfigure (else the next full collection
+                # walks all of them, ~20 us per test at 10,000 tests).
+                gc.freeze()
+                self._frozen = True
+                gc.enable()
         try:
             self.config.hook.pytest_carbon_update_json(config=self.config, report=self.report)
         except Exception as e:  # a hook's bug must not lose the measured report
@@ -297,16 +302,13 @@ class CarbonSession:
         self.messages += outputs.write_all(self.settings, self.report, self.comparison, self.sampler.record)
 
     def _build(self, interrupted: bool) -> RunResult:
-        # Tens of thousands of small objects on top of pytest's large heap would trigger full
-        # garbage collections that walk every object of the session; none of them is garbage.
-        import gc
-
         from .runinfo import run_info
+        from .xdist import claims_of
 
         assert self.sampler is not None
         sampler, s = self.sampler, self.settings
         channels = sampler.channels()
-        estimated = self.estimated
+        estimated = sampler.estimated
         run_duration_s = ((sampler.stopped_ns or 0) - (sampler.started_ns or 0)) / 1e9
         session_violations: tuple[Any, ...] = ()
         if s.budget_mode != "off" and s.budgets.session is not None:
@@ -337,17 +339,9 @@ class CarbonSession:
             judge_here=self.xdist_controller,
             session_violations=session_violations,
         )
-        meters = Meters(channels, self.resolution(), estimated, self.g_per_j)
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            from .xdist import claims_of
-
-            claims = claims_of(self._visible, sampler.meters)
-            return build_run(self.records, meters, budgets, run=run, claims_of=claims, whatif=self._whatif)
-        finally:
-            if enabled:
-                gc.enable()
+        meters = Meters(channels, sampler.resolution(), estimated, self.g_per_j)
+        claims = claims_of(self._visible, sampler.meters)
+        return build_run(expand(self.records), meters, budgets, run=run, claims_of=claims, whatif=self._whatif)
 
     def _whatif(self, energy_j: float) -> dict[str, Any] | None:
         from . import whatif

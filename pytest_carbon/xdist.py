@@ -47,9 +47,9 @@ def to_wire(rec: TestRecord, marker: Budget | None) -> dict[str, Any]:
             {"name": p.name, "t0": p.t0, "t1": p.t1, "items": p.items, "budget": p.budget.as_dict() if p.budget else None}
             for p in rec.phases
         ],
-        "pauses": rec.pauses,
+        "pauses": [list(p) for p in rec.pauses],
         "projections": [[s.phase, s.count, s.label] for s in rec.projections],
-        "info": rec.info,
+        "info": dict(rec.info),
         "marker_budget": marker.as_dict() if marker else None,
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
         "worker": os.environ.get("PYTEST_XDIST_WORKER"),

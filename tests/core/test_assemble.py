@@ -145,9 +145,11 @@ def test_record_spans_and_outcomes():
 
 def test_fresh_record_and_plain_outcomes():
     r = TestRecord("x", ("t.py", None, "x"), 7)
-    assert (r.t0, r.t1, r.outcome, r.phases, r.pauses, r.projections, r.info) == (7, 0, "passed", [], [], [], {})
-    r.pauses.append((1, 2))
-    r.info["k"] = 1
+    assert (r.t0, r.t1, r.outcome, list(r.phases), list(r.pauses), list(r.projections), dict(r.info)) == (7, 0, "passed", [], [], [], {})
+    r.add_pause(1, 2)
+    r.add_info({"k": 1})
+    assert (r.pauses, r.info) == ([(1, 2)], {"k": 1})
+    assert TestRecord("y", ("t.py", None, "y"), 8).pauses == ()  # the first record's list is its own
 
     def rep(outcome: str, when: str, xfail: bool = False) -> SimpleNamespace:
         ns = SimpleNamespace(outcome=outcome, when=when, failed=False, skipped=False, passed=outcome == "passed")
