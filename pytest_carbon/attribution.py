@@ -77,7 +77,7 @@ class ChannelAttribution:
         times: list[int] = []
         values: list[float] = []
         j = 0  # times[j] <= the current point < times[j + 1]
-        prev_b, prev_v = -1, 0.0  # the last interval's end and its value: the next one's start
+        prev_v = 0.0  # the value at the last interval's end: the next one's start
         starts = [seg.start for seg in segs]
         ends = [seg.end for seg in segs]
         for i in range(n - 1):
@@ -92,21 +92,19 @@ class ChannelAttribution:
                     self.gap_ns += b - a
                 continue
             seg = segs[k]
-            if seg.times is not times:  # a new segment: walk its readings from the start
+            if seg.times is not times:
+                # A new segment: the breakpoints include its start, so this interval begins
+                # at its first reading; walk its readings from there.
                 times, values, j = seg.times, seg.values, 0
-                prev_b = -1
-            if prev_b == a:
-                va = prev_v
+                va = values[0]
             else:
-                while times[j + 1] <= a:
-                    j += 1
-                va = values[j] + (values[j + 1] - values[j]) * (a - times[j]) / (times[j + 1] - times[j])
+                va = prev_v  # the previous interval's end, in the same segment
             while j + 1 < len(times) - 1 and times[j + 1] < b:
                 j += 1
             # times[j] < b <= times[j + 1]: interpolate (exact at a reading)
             t0, t1 = times[j], times[j + 1]
             vb = values[j + 1] if b == t1 else values[j] + (values[j + 1] - values[j]) * (b - t0) / (t1 - t0)
-            prev_b, prev_v = b, vb
+            prev_v = vb
             e = vb - va
             self.measured_j += e
             uncovered[i + 1] = uncovered[i]

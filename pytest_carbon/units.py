@@ -140,6 +140,8 @@ def _sig(x: float, digits: int) -> str:
     if x == 0:
         return "0"
     mag = math.floor(math.log10(abs(x)))
+    if abs(round(x, digits - 1 - mag)) >= 10 ** (mag + 1):
+        mag += 1  # 9.999 rounds up to 10.0: one digit fewer after the point
     decimals = max(0, digits - 1 - mag)
     return f"{x:.{decimals}f}"
 

@@ -208,3 +208,51 @@ def test_xdist_verdicts_use_patterns_code_budgets_claims_and_require_measured():
     assert (run.totals.g_per_j, run.totals.estimated) == (0.5, True)
     s = run.budgets
     assert (s.require_measured, s.session, s.session_violations) == (True, table.session, ("sv",))
+
+
+def test_plain_records_are_kept_compact_and_expand_back():
+    from pytest_carbon.records import expand, keep
+
+    plain = _rec("a", 1.0, 2.0, "failed")
+    kept = keep(plain)
+    assert kept == ("a", ("t.py", 4, "a"), 1 * S, 2 * S, "failed")
+    for add in (lambda r: r.add_phase(PhaseRecord("p", 0, 1)), lambda r: r.add_pause(1, 2),
+                lambda r: r.add_projection(ProjectionSpec("p", 1, "1")), lambda r: r.add_info({"k": 1})):  # fmt: skip
+        r = _rec("b", 0.0, 1.0)
+        add(r)
+        assert keep(r) is r
+    r = _rec("c", 0.0, 1.0)
+    r.add_phase(PhaseRecord("p", 0, 1))
+    r.add_phase(PhaseRecord("q", 0, 1))
+    r.add_projection(ProjectionSpec("p", 1, "1"))
+    r.add_projection(ProjectionSpec("q", 2, "2"))
+    assert [p.name for p in r.phases] == ["p", "q"] and [p.count for p in r.projections] == [1, 2]
+    back = expand([kept, r])
+    assert back[1] is r
+    b = back[0]
+    assert (b.nodeid, b.location, b.t0, b.t1, b.outcome, b.phases, b.pauses) == ("a", ("t.py", 4, "a"), 1 * S, 2 * S, "failed", (), ())
+
+
+def test_reruns_are_one_result_with_attempts():
+    first, second, last = _rec("t.py::f", 0.0, 1.0, "rerun"), _rec("t.py::f", 1.0, 3.0, "rerun"), _rec("t.py::f", 3.0, 4.0)
+    last.phases = [PhaseRecord("p", 3 * S, int(3.5 * S))]
+    other = _rec("t.py::g", 5.0, 6.0)
+    table = parse_table({"default": {"energy": "15 J"}}, "p")
+    run = build_run([first, second, last, other], METERS, Budgets(table, judge_here=True), run={})
+    f, g = run.tests
+    assert [t.nodeid for t in run.tests] == ["t.py::f", "t.py::g"]
+    assert [(a.outcome, a.duration_s, a.energy_j) for a in f.attempts] == [
+        ("rerun", 1.0, pytest.approx(10.0)), ("rerun", 2.0, pytest.approx(20.0)), ("passed", 1.0, pytest.approx(10.0))
+    ]  # fmt: skip
+    assert f.window.energy_j == pytest.approx(40.0) and f.window.duration_s == 4.0 and f.outcome == "passed"
+    assert [p.name for p in f.phases] == ["p"]
+    assert f.judged_on == (pytest.approx(5.0), pytest.approx(10.0)) and f.violations == ()  # the last attempt: 10 J < 15 J
+    assert g.attempts == () and "attempts" not in g.to_json()
+    d = f.to_json()
+    assert d["attempts"] == [
+        {"outcome": "rerun", "duration_s": 1.0, "energy_j": pytest.approx(10.0)},
+        {"outcome": "rerun", "duration_s": 2.0, "energy_j": pytest.approx(20.0)},
+        {"outcome": "passed", "duration_s": 1.0, "energy_j": pytest.approx(10.0)},
+    ]
+    assert run.budgets.tests_with_budget == 2 and run.totals.tests == 2
+    assert next_outcome("passed", SimpleNamespace(outcome="rerun", when="call", failed=False, skipped=False, passed=False)) == "rerun"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_carbon.attribution import Claim, attribute
+from pytest_carbon.attribution import ChannelTotals, Claim, attribute
 from pytest_carbon.timeline import Channel, Segment, build_segments
 
 S = 1_000_000_000  # ns per second
@@ -178,3 +178,19 @@ def test_window_shares_match_a_slow_reference(readings, windows):
         assert w.gap_ns == gap
         assert w.covered_j == pytest.approx(energy, abs=1e-9)
         assert (w.energy_j is None) == (gap > 0)
+
+
+def test_a_counter_reset_at_a_reading_s_instant_keeps_both_sides_known():
+    # Readings 0-20 s, then the counter restarts at 20 s: two segments meeting at one instant.
+    ch = Channel("cpu", build_segments([(0, 0.0), (10 * S, 100.0), (20 * S, 200.0), (20 * S, 5.0), (30 * S, 105.0)]))
+    assert len(ch.segments) == 2
+    per, totals = attribute([ch], [Claim(0, 30 * S)], [20 * S])
+    assert per["cpu"].window(20 * S, 30 * S).energy_j == pytest.approx(100.0)
+    assert per["cpu"].window(0, 30 * S).energy_j == pytest.approx(300.0)
+    assert totals["cpu"].gap_ns == 0 and totals["cpu"].measured_j == pytest.approx(300.0)
+
+
+def test_a_channel_without_readings_has_no_gap_and_no_energy():
+    per, totals = attribute([Channel("cpu", [])], [Claim(0, 1), Claim(1, 2)])
+    assert totals["cpu"] == ChannelTotals(0.0, 0.0, 0.0, 0.0, 0)
+    assert per["cpu"].window(0, 2) == (None, 0.0, 2)

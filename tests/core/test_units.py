@@ -220,3 +220,18 @@ def test_terminal_column_units():
     assert column_unit([4e6, 1.0], ENERGY_SCALE) == ("kWh", 3.6e6)
     assert column_unit([None], CO2_SCALE) == ("mg", 1e-3)
     assert column_unit([0.2, 12.0], CO2_SCALE) == ("g", 1.0)
+
+
+def test_significant_digits_written_out():
+    from pytest_carbon.units import significant
+
+    assert [significant(x, 3) for x in (0.0, 1234.5, 0.00012345, 9.999, -0.5)] == ["0", "1234", "0.000123", "10.0", "-0.500"]
+    assert significant(0.5, 1) == "0.5"
+
+
+def test_distance_and_size_boundaries_written_out():
+    from pytest_carbon.units import format_distance, parse_energy_j
+
+    assert [format_distance(x) for x in (1.0, 0.999, 0.000999, 1.5)] == ["1.00 km", "999 m", "999 mm", "1.50 km"]
+    with pytest.raises(UnitError, match=r"^'1e305 MWh' is too large to be an energy$"):
+        parse_energy_j("1e305 MWh")
