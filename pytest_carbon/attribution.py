@@ -16,7 +16,6 @@ therefore reported as unknown rather than as a partial number).
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -123,9 +122,7 @@ class ChannelAttribution:
         known = self._known.get((t0, t1))
         if known is not None:
             return known
-        index = self._index
-        i = index[t0] if t0 in index else bisect.bisect_left(self.breakpoints, t0)
-        j = index[t1] if t1 in index else bisect.bisect_left(self.breakpoints, t1)
+        i, j = self._index[t0], self._index[t1]  # a KeyError: not a breakpoint, a caller's bug
         covered = self._share[j] - self._share[i]
         gap = self._uncovered[j] - self._uncovered[i]
         return WindowEnergy(None if gap else covered, covered, gap)

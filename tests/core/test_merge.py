@@ -115,3 +115,9 @@ def test_a_run_id_tells_runs_apart():
     assert len(merge([("a.json", a), ("b.json", b)])["tests"]) == 2  # same second, host and arguments
     with pytest.raises(ValueError, match=r"^b\.json is the same run as a\.json \(run id 1{32}\); each shard is merged once$"):
         merge([("a.json", a), ("b.json", copy.deepcopy(a))])
+
+
+def test_a_shard_without_gaps_field_adds_none():
+    a = _shard("a", "2026-01-01T00:00:00+00:00", 3.0, ["t"], 5.0, None)
+    del a["totals"]["gaps_s"]
+    assert merge([("a", a)])["totals"]["gaps_s"] == {}

@@ -132,3 +132,11 @@ def test_run_json_carries_budgets_and_one_item_projects():
     assert RunResult({}, [], Totals({}, 1.0, 0, False), s, None).to_json()["budgets"] == s.to_json()
     one = project(ProjectionSpec("p", 10, "10"), 3.0, 1, 1.0).to_json()
     assert (one["factor"], one["energy_j_per_item"], one["energy_j"]) == (10.0, 3.0, 30.0)
+
+
+def test_test_json_lists_its_projections_and_phases():
+    w = Window(1.0, {"cpu": 1.0}, 1.0, 0.5, (), False, {})
+    spec = ProjectionSpec("p", 10, "10")
+    t = TestResult("x", "t.py", 1, "passed", w, (PhaseResult("p", w, 2),), (project(spec, 1.0, 2, 0.5),))
+    d = t.to_json()
+    assert [p["name"] for p in d["phases"]] == ["p"] and [p["label"] for p in d["projections"]] == ["10"]

@@ -235,3 +235,10 @@ def test_distance_and_size_boundaries_written_out():
     assert [format_distance(x) for x in (1.0, 0.999, 0.000999, 1.5)] == ["1.00 km", "999 m", "999 mm", "1.50 km"]
     with pytest.raises(UnitError, match=r"^'1e305 MWh' is too large to be an energy$"):
         parse_energy_j("1e305 MWh")
+
+
+def test_rounding_up_into_the_next_decade_and_long_forms():
+    from pytest_carbon.units import format_distance, significant
+
+    assert significant(99.99, 3) == "100" and significant(0.9999, 2) == "1.0"
+    assert format_co2(1.5e6, digits=7) == "1.500000 t" and format_distance(0.0005, digits=7) == "500.0000 mm"
