@@ -256,3 +256,13 @@ def test_reruns_are_one_result_with_attempts():
     ]
     assert run.budgets.tests_with_budget == 2 and run.totals.tests == 2
     assert next_outcome("passed", SimpleNamespace(outcome="rerun", when="call", failed=False, skipped=False, passed=False)) == "rerun"
+
+
+def test_one_rerun_is_two_attempts_on_the_tests_own_channels():
+    gpu = _channel("gpu:0", 100.0)
+    meters = Meters([_channel(), gpu], {}, False, 1.0)
+    first, last = _rec("t.py::f", 0.0, 1.0, "rerun"), _rec("t.py::f", 1.0, 2.0)
+    run = build_run([first, last], meters, Budgets(parse_table({}, "p"), mode="off"), run={}, claims_of=lambda r: frozenset({"cpu"}))
+    (f,) = run.tests
+    assert [(a.outcome, a.energy_j) for a in f.attempts] == [("rerun", pytest.approx(10.0)), ("passed", pytest.approx(10.0))]
+    assert f.window.channels_j == {"cpu": pytest.approx(20.0)}  # no GPU: the test's worker does not use it
