@@ -124,24 +124,25 @@ def test_other_quantities_written_out():
     assert parse_duration_s("2 min") == 120.0 and parse_duration_s("1 h") == 3600.0 and parse_duration_s("250 ms") == 0.25
     assert parse_duration_s("3") == 3.0
     assert parse_percent("12.5%") == 0.125 and parse_percent(5) == 0.05 and parse_percent("0") == 0.0
-    with pytest.raises(UnitError, match=r"^'0s' must be positive$"):
-        parse_duration_s("0s")
-    with pytest.raises(UnitError, match=r"^'-1 W' must be zero or positive$"):
-        parse_power_w("-1 W")
-    with pytest.raises(UnitError, match=r"^'1 MW': unknown unit 'mw' for a power; accepted units: W, kW$"):
-        parse_power_w("1 MW")
-    with pytest.raises(UnitError, match=r"^'10 s': unknown unit 's' for a percentage; accepted units: %$"):
-        parse_percent("10 s")
-    with pytest.raises(UnitError, match=r"^'1 d': unknown unit 'd' for a duration; accepted units: ms, s, min, h$"):
-        parse_duration_s("1 d")
-    with pytest.raises(UnitError, match=r"^'x' is not a power; use a number with a unit \(W, kW\), e\.g\. '12 kW'$"):
-        parse_power_w("x")
-    with pytest.raises(UnitError, match=r"^12 has no unit; a CO2eq mass needs one of mg, g, kg, t, e\.g\. '12 g'$"):
-        parse_co2_g(12)
-    with pytest.raises(UnitError, match=r"^'1e999 J' is not a finite number$"):
-        parse_energy_j("1e999 J")
-    with pytest.raises(UnitError, match=r"^False is not an energy; use a number with a unit"):
-        parse_energy_j(False)
+
+
+@pytest.mark.parametrize(
+    "parse, text, message",
+    [
+        (parse_duration_s, "0s", r"^'0s' must be positive$"),
+        (parse_power_w, "-1 W", r"^'-1 W' must be zero or positive$"),
+        (parse_power_w, "1 MW", r"^'1 MW': unknown unit 'mw' for a power; accepted units: W, kW$"),
+        (parse_percent, "10 s", r"^'10 s': unknown unit 's' for a percentage; accepted units: %$"),
+        (parse_duration_s, "1 d", r"^'1 d': unknown unit 'd' for a duration; accepted units: ms, s, min, h$"),
+        (parse_power_w, "x", r"^'x' is not a power; use a number with a unit \(W, kW\), e\.g\. '12 kW'$"),
+        (parse_co2_g, 12, r"^12 has no unit; a CO2eq mass needs one of mg, g, kg, t, e\.g\. '12 g'$"),
+        (parse_energy_j, "1e999 J", r"^'1e999 J' is not a finite number$"),
+        (parse_energy_j, False, r"^False is not an energy; use a number with a unit"),
+    ],
+)
+def test_refusals_written_out(parse, text, message):
+    with pytest.raises(UnitError, match=message):
+        parse(text)
 
 
 def test_count():
