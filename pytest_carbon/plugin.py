@@ -90,12 +90,12 @@ class Dormant:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        from .selection import is_ours, uses_our_fixture
+        from .selection import own_marker, uses_our_fixture
 
         wanted = False
         for item in items:
-            marker = item.get_closest_marker("carbon")
-            if marker is not None and not is_ours(marker):
+            marker, theirs = own_marker(item, "carbon", asked=False)
+            if theirs:
                 self.foreign.append(item.nodeid)
             elif marker is not None or uses_our_fixture(item):
                 wanted = True

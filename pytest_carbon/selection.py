@@ -16,6 +16,18 @@ def is_ours(marker: pytest.Mark) -> bool:
     return not marker.args and set(marker.kwargs) <= {"co2", "energy"}
 
 
+def own_marker(item: pytest.Item, name: str, asked: bool) -> tuple[pytest.Mark | None, bool]:
+    """(the plugin's marker on a test or None, whether the test carries the suite's own instead).
+
+    Unasked, a marker whose arguments are not the plugin's is the suite's own: left alone and
+    reported. Asked to measure, it is returned, for ``parse_marker`` to say what is wrong.
+    """
+    marker = item.get_closest_marker(name)
+    if marker is not None and not asked and not is_ours(marker):
+        return None, True
+    return marker, False
+
+
 def rename_hint(name: str) -> str:
     return (
         f"if @pytest.mark.{name} is this suite's own marker, give pytest-carbon's another name"

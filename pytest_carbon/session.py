@@ -105,9 +105,9 @@ class CarbonSession:
 
     def measure_live(self, t0: int, t1: int) -> Window:
         """One window from the readings so far, as if no other window overlapped it."""
-        assert self.sampler is not None
-        energies = self.sampler.window(t0, t1)
         sampler = self.sampler
+        assert sampler is not None
+        energies = sampler.window(t0, t1)
         return measure_window(energies, (t1 - t0) / 1e9, sampler.resolution(), sampler.estimated, self.g_per_j)
 
     def wait_for_sampler(self, rec: TestRecord, t1: int) -> None:
@@ -142,17 +142,16 @@ class CarbonSession:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         from .enforce import parse_marker
-        from .selection import foreign_marker_note, is_ours, uses_our_fixture
+        from .selection import foreign_marker_note, own_marker, uses_our_fixture
 
         measured: set[str] = set()
         s = self.settings
         table, name = s.budgets, s.marker
         foreign: list[str] = []
         for item in items:
-            marker = item.get_closest_marker(name)
-            if marker is not None and not is_ours(marker) and not s.asked:
-                foreign.append(item.nodeid)  # the suite's own marker: left alone (asked, it is an error)
-                marker = None
+            marker, theirs = own_marker(item, name, s.asked)
+            if theirs:
+                foreign.append(item.nodeid)
             from_table = for_test(table, item.nodeid)
             if (
                 s.measure_all
