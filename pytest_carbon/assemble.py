@@ -136,18 +136,20 @@ def build_run(
             attempts = tuple(Attempt(a.outcome, aw.duration_s, aw.energy_j) for a, aw in windows)
             w = mz.window([span for a in group for span in a.spans()], claims)
         phase_windows = [(p, mz.window([(p.t0, p.t1)], claims)) for p in r.phases]
+        # Each phase's (budget, per-item budget), looked up once for the verdict and the report.
+        phase_budgets = [for_phase(table, p.name, p.budget) for p in r.phases] if use_budgets else []
         verdict = budgets.verdicts.get(r.nodeid)
         if budgets.judge_here and use_budgets:
             b = for_test(table, r.nodeid, budgets.markers.get(r.nodeid))
             if b is not None:
                 test_budgets[r.nodeid] = b
-            checks = [PhaseCheck(p.name, *for_phase(table, p.name, p.budget), pw, p.items) for p, pw in phase_windows]
+            checks = [PhaseCheck(p.name, pb, ib, pw, p.items) for (p, pw), (pb, ib) in zip(phase_windows, phase_budgets)]
             verdict = None if r.outcome in NOT_JUDGED else judge(b, w_last, checks, require_measured=budgets.require_measured)
         phases = []
-        for p, pw in phase_windows:
+        for i, (p, pw) in enumerate(phase_windows):
             judged = None
             if use_budgets:
-                pb, ib = for_phase(table, p.name, p.budget)
+                pb, ib = phase_budgets[i]
                 judged = Judged(pb, _phase_violations(verdict, p.name), ib)
             phases.append(PhaseResult(p.name, pw, p.items, judged))
         judged = judged_on = None
