@@ -81,6 +81,9 @@ def pytest_configure(config):
 
 def test_xdist_workers_claim_only_their_gpus(pytester, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    # When this suite itself runs under xdist, the inner controller would inherit the outer
+    # worker's name and its conftest would hide a GPU from the controller's meter.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     pytester.makeconftest(GPU_CONFTEST)
     pytester.makepyfile(SUITE)
     result = pytester.runpytest_subprocess("-n", "2", "--carbon", "--carbon-meter", "nvml", "--carbon-interval", "0.01", "--carbon-json", "r.json")
