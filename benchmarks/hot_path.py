@@ -1,8 +1,10 @@
 """The plugin's own per-test cost, measured in-process without pytest's noise around it.
 
 Replays N tests through a CarbonSession's hot-path hooks (logstart, three logreports,
-logfinish) and then builds the end-of-session report, with a constant meter and with the
-estimate meter, and prints microseconds per test for each part. This isolates what the
+logfinish) and then builds the end-of-session results and their JSON document (the few
+entries the terminal shows, as in a run that asks for no output; and every test's entry, as
+an output such as ``--carbon-json`` asks), with a constant meter and with the estimate
+meter, and prints microseconds per test for each part. This isolates what the
 plugin adds from pytest's own ~0.5 ms per test and from run-to-run noise of whole runs.
 
     python benchmarks/hot_path.py [--tests 10000] [--repeats 5]
@@ -17,6 +19,7 @@ from types import SimpleNamespace
 
 from pytest_carbon.config import Settings
 from pytest_carbon.meters import MeterSpec
+from pytest_carbon.results import summary_tests
 from pytest_carbon.session import CarbonSession
 
 
@@ -24,7 +27,7 @@ class Report(SimpleNamespace):
     pass
 
 
-def one_run(n: int, meter: MeterSpec) -> tuple[float, float]:
+def one_run(n: int, meter: MeterSpec) -> tuple[float, float, float, float]:
     config = SimpleNamespace(option=SimpleNamespace(dist="no"), rootpath=".", pluginmanager=None)
     s = CarbonSession(config, Settings(measure_all=True, meters=(meter,), interval_s=0.1, country="DEU"))  # type: ignore[arg-type]
     s.test_budgets = {}
@@ -44,11 +47,15 @@ def one_run(n: int, meter: MeterSpec) -> tuple[float, float]:
     t1 = time.perf_counter()
     s._stop_sampler()
     t2 = time.perf_counter()
-    s._build(interrupted=False).to_json()  # the results and their JSON document
+    result = s._build(interrupted=False)  # the results
     t3 = time.perf_counter()
+    result.to_json(summary_tests(result.tests, 10))  # what a run without outputs makes
+    t4 = time.perf_counter()
+    result.to_json()  # every test's entry: made when an output (--carbon-json, a hook...) asks
+    t5 = time.perf_counter()
     if s._sigterm is not None:
         s._sigterm()
-    return (t1 - t0) / n * 1e6, (t3 - t2) / n * 1e6
+    return tuple(x / n * 1e6 for x in (t1 - t0, t3 - t2, t4 - t3, t5 - t4))  # type: ignore[return-value]
 
 
 def main() -> None:
@@ -56,13 +63,12 @@ def main() -> None:
     ap.add_argument("--tests", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    print("| meter | hooks per test (on the test's thread) | report per test (once, at the end) | total per test |")
-    print("|---|---|---|---|")
+    print("| meter | hooks per test (on the test's thread) | results per test (at the end) | report, no output asked | total per test | every test's JSON entry, when asked |")
+    print("|---|---|---|---|---|---|")
     for label, spec in (("constant:cpu=10W", MeterSpec("constant", watts=(("cpu", 10.0),))), ("estimate (cpu, ram)", MeterSpec("estimate"))):
         runs = [one_run(args.tests, spec) for _ in range(args.repeats)]
-        hot = statistics.median(r[0] for r in runs)
-        end = statistics.median(r[1] for r in runs)
-        print(f"| {label} | {hot:.2f} us | {end:.2f} us | {hot + end:.2f} us |")
+        hot, build, slim, full = (statistics.median(r[i] for r in runs) for i in range(4))
+        print(f"| {label} | {hot:.2f} us | {build:.2f} us | {slim:.2f} us | {hot + build + slim:.2f} us | +{full:.2f} us |")
     print(f"\n{args.tests:,} tests, median of {args.repeats} runs.")
 
 

@@ -43,6 +43,8 @@ class Budgets:
     session_violations: tuple[Violation, ...] = ()
 
 
+NOT_BUDGETED = Judged(None, ())
+
 ClaimsOf = Callable[[TestRecord], "frozenset[str] | None"]
 
 
@@ -123,6 +125,7 @@ def build_run(
     table = budgets.table
     test_budgets = dict(budgets.test_budgets)
     tests: list[TestResult] = []
+    over: list[str] = []  # tests over a budget
     for group in _by_nodeid(records).values():
         # A test run more than once (pytest-rerunfailures): one entry whose energy is what all
         # its attempts cost; its phases, outcome and budget verdict are the last attempt's.
@@ -155,25 +158,21 @@ def build_run(
         judged = judged_on = None
         if use_budgets:
             own = () if verdict is None else tuple(v for v in verdict.violations if v.subject == "test")
-            judged = Judged(test_budgets.get(r.nodeid), own)
+            budget = test_budgets.get(r.nodeid)
+            # One shared verdict for the common test without budget or violation: no object
+            # per test for the garbage collector to walk for the rest of the session.
+            judged = NOT_BUDGETED if budget is None and not own else Judged(budget, own)
             if verdict is not None:
                 judged_on = (verdict.measurement.co2_g, verdict.measurement.energy_j)
-        tests.append(
-            TestResult(
-                nodeid=r.nodeid,
-                file=r.location[0],
-                line=None if r.location[1] is None else r.location[1] + 1,
-                outcome=r.outcome,
-                window=w,
-                phases=tuple(phases),
-                projections=_projections(r, phases, meters.g_per_j),
-                info=r.info,
-                judged=judged,
-                judged_on=judged_on,
-                attempts=attempts,
-            )
-        )
-    totals = Totals(mz.totals, meters.g_per_j, len(tests), meters.estimated)
+        line = None if r.location[1] is None else r.location[1] + 1
+        projections = _projections(r, phases, meters.g_per_j) if r.projections else ()
+        # nodeid, file, line, outcome, window, phases, projections, info, judged, judged_on, attempts
+        t = TestResult(r.nodeid, r.location[0], line, r.outcome, w, tuple(phases), projections, r.info, judged, judged_on, attempts)
+        tests.append(t)
+        if verdict is not None and t.failing:
+            over.append(t.nodeid)
+    approximate = sum(1 for t in tests if t.window.approximate_channels)
+    totals = Totals(mz.totals, meters.g_per_j, len(tests), meters.estimated, approximate)
     summary = BudgetSummary(
         mode=budgets.mode,
         require_measured=budgets.require_measured,
@@ -181,6 +180,6 @@ def build_run(
         session=table.session,
         session_violations=budgets.session_violations,
         tests_with_budget=sum(1 for t in tests if t.nodeid in test_budgets or t.judged_on is not None),
-        tests_over_budget=tuple(sorted(t.nodeid for t in tests if t.failing)),
+        tests_over_budget=tuple(sorted(over)),
     )
     return RunResult(run, tests, totals, summary, whatif(totals.measured_j))

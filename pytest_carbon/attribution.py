@@ -17,16 +17,18 @@ therefore reported as unknown rather than as a partial number).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from .timeline import Channel, WindowEnergy
 
 __all__ = ["ChannelAttribution", "ChannelTotals", "Claim", "attribute"]
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A test window that takes a share of the channels it claims (None: all channels)."""
+class Claim(NamedTuple):
+    """A test window that takes a share of the channels it claims (None: all channels).
+
+    A NamedTuple: one is made per test window when the report is built.
+    """
 
     t0: int
     t1: int

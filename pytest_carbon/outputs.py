@@ -77,6 +77,25 @@ def annotation_commands(report: dict[str, Any], comparison: Comparison | None, r
     return annotation_lines(report, comparison, relocate)
 
 
+def need_every_test(settings: Settings, comparing: bool, hooked: bool) -> bool:
+    """Whether some output needs every test's entry, not only those the terminal shows.
+
+    ``comparing``: a baseline is compared; ``hooked``: a ``pytest_carbon_update_json`` hook
+    is implemented. The timeline (``record``) is not made from the report.
+    """
+    s = settings
+    in_actions = os.environ.get("GITHUB_ACTIONS") == "true" and bool(os.environ.get("GITHUB_STEP_SUMMARY"))
+    return bool(comparing or hooked or in_actions or s.json_path or s.html or s.github_comment)
+
+
+def only_tests(report: dict[str, Any], nodeids: set[str]) -> dict[str, Any]:
+    """A shallow copy of ``report`` listing only the tests with these node ids."""
+    tests = report.get("tests")
+    if not isinstance(tests, list):  # a hook replaced it: leave it as it is
+        return report
+    return {**report, "tests": [t for t in tests if isinstance(t, dict) and t.get("nodeid") in nodeids]}
+
+
 def write_all(
     settings: Settings, report: dict[str, Any], comparison: Comparison | None, timeline: Callable[[], dict[str, Any]]
 ) -> list[str]:

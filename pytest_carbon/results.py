@@ -11,6 +11,8 @@ measurement (total, gaps, approximate, estimated, CO2): report building, the liv
 
 from __future__ import annotations
 
+import heapq
+
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple, Sequence
 
@@ -88,15 +90,8 @@ def measure_window(
         elif total is not None:
             total += w.energy_j
     approx = tuple(n for n in energies if duration_s < resolution_s.get(n, 0.0))
-    return Window(
-        duration_s=duration_s,
-        channels_j=channels,
-        energy_j=total,
-        co2_g=None if total is None else total * g_per_j,
-        approximate_channels=approx,
-        estimated=estimated,
-        gaps_s=gaps,
-    )
+    # duration_s, channels_j, energy_j, co2_g, approximate_channels, estimated, gaps_s
+    return Window(duration_s, channels, total, None if total is None else total * g_per_j, approx, estimated, gaps)
 
 
 def _per_item(x: float | None, items: int) -> float | None:
@@ -165,6 +160,8 @@ class TestResult(NamedTuple):
     def violations(self) -> tuple[Violation, ...]:
         """The test's own violations, then its phases'."""
         own = self.judged.violations if self.judged else ()
+        if not self.phases:
+            return own
         return own + tuple(v for p in self.phases if p.judged for v in p.judged.violations)
 
     @property
@@ -201,6 +198,7 @@ class Totals:
     g_per_j: float
     tests: int
     estimated: bool
+    approximate_tests: int = 0  # tests shorter than some channel's resolution
 
     @property
     def measured_j(self) -> float:
@@ -227,6 +225,7 @@ class Totals:
             "co2_g": co2,
             "car_km": co2 / CAR_G_PER_KM,
             "tests": self.tests,
+            "approximate_tests": self.approximate_tests,
             "estimated": self.estimated,
         }
 
@@ -263,12 +262,28 @@ class RunResult:
     budgets: BudgetSummary | None
     whatif: Mapping[str, Any] | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, tests: Sequence[TestResult] | None = None) -> dict[str, Any]:
+        """The JSON document; with ``tests``, one that lists only those (totals count them all)."""
         return {
             "schema": SCHEMA,
             "run": dict(self.run),
-            "tests": [t.to_json() for t in self.tests],
+            "tests": [t.to_json() for t in (self.tests if tests is None else tests)],
             "budgets": None if self.budgets is None else self.budgets.to_json(),
             "totals": self.totals.to_json(),
             "whatif": None if self.whatif is None else dict(self.whatif),
         }
+
+
+def summary_tests(tests: Sequence[TestResult], top: int) -> list[TestResult]:
+    """The tests a terminal summary needs, in run order: the ``top`` by CO2eq, and every test
+    with a budget violation or a projection. The rest are in the totals and the JSON report.
+
+    The top is chosen as ``report.view.by_co2`` orders a report (unknown CO2 last, ties in
+    run order), so a summary of these tests shows what a summary of all of them would.
+    """
+    def key(i: int) -> float:
+        co2 = tests[i].window.co2_g
+        return -1.0 if co2 is None else co2
+
+    keep = set(heapq.nlargest(top, range(len(tests)), key=key)) if top > 0 else set()
+    return [t for i, t in enumerate(tests) if i in keep or t.projections or t.violations]

@@ -27,7 +27,7 @@ from .config import Settings
 from .meters import MeterUnavailable, open_meters
 from .records import Plain, TestRecord, expand, keep, next_outcome, plain_pass
 from .report import json_report
-from .results import RunResult, Window, measure_window
+from .results import RunResult, TestResult, Window, measure_window, summary_tests
 from .sampler import Sampler
 from .units import g_per_j
 
@@ -42,7 +42,8 @@ class CarbonSession:
         self._current: TestRecord | None = None
         self._measured: set[str] = set()
         self.started_wall = dt.datetime.now(dt.timezone.utc)
-        self.result: RunResult | None = None
+        self.result: RunResult | None = None  # from finish() until the outputs are written
+        self.failures = 0  # what the plugin adds to pytest's count of failures (run_failures)
         self.report: dict[str, Any] | None = None  # the result's JSON document, as amended by hooks
         self.comparison: Comparison | None = None
         self.messages: list[str] = []  # for the terminal summary (report write errors etc.)
@@ -177,7 +178,7 @@ class CarbonSession:
         # The one place the plugin fails the run, once every test has run.
         if self.sampler is not None:
             self.finish(interrupted=False)
-            session.testsfailed += self.run_failures()
+            session.testsfailed += self.failures
         return result
 
     # The hot path: logstart/logfinish bracket a test's whole protocol (setup, call,
@@ -267,9 +268,12 @@ class CarbonSession:
         # garbage collections that walk every object of the session; none of them is garbage.
         gc_was_on = gc.isenabled()
         gc.disable()
+        hooked = bool(self.config.pluginmanager.hook.pytest_carbon_update_json.get_hookimpls())
+        every = outputs.need_every_test(self.settings, self.baseline is not None, hooked)
         try:
             self.result = self._build(interrupted)
-            self.report = self.result.to_json()
+            # The terminal shows a few tests: the other entries are made only for an output.
+            self.report = self.result.to_json(None if every else self._summary_tests())
         except Exception as e:  # never lose pytest's own outcomes and summary to a report bug
             self.messages.append(
                 f"ERROR: pytest-carbon could not build its report ({type(e).__name__}: {e}); the tests'"
@@ -278,21 +282,30 @@ class CarbonSession:
             self.result = self.report = None
             return
         finally:
-            # No gc.freeze() here, though it saved ~10 us per test at 10,000 tests: other
-            # plugins read gc.get_referrers() after this (hypothesis does, in its terminal
-            # summary), and frozen objects are invisible to it.
+            # Not gc.freeze(): it hides objects from gc.get_referrers(), which hypothesis uses.
             if gc_was_on:
                 gc.enable()
-        try:
-            self.config.hook.pytest_carbon_update_json(config=self.config, report=self.report)
-        except Exception as e:  # a hook's bug must not lose the measured report
-            self.messages.append(
-                f"ERROR: a pytest_carbon_update_json hook failed ({type(e).__name__}: {e});"
-                " the report is written without its changes"
-            )
-            self.report = self.result.to_json()
+        if hooked:
+            try:
+                self.config.hook.pytest_carbon_update_json(config=self.config, report=self.report)
+            except Exception as e:  # a hook's bug must not lose the measured report
+                self.messages.append(
+                    f"ERROR: a pytest_carbon_update_json hook failed ({type(e).__name__}: {e});"
+                    " the report is written without its changes"
+                )
+                self.report = self.result.to_json()
         self._compare()
         self.messages += outputs.write_all(self.settings, self.report, self.comparison, self.sampler.record)
+        if not interrupted:
+            self.failures = self.run_failures()
+        if every:  # now keep only the entries the terminal shows: ten thousand kept to the
+            # end of the session would be walked by every later full garbage collection
+            self.report = outputs.only_tests(self.report, {t.nodeid for t in self._summary_tests()})
+        self.result = None  # likewise
+
+    def _summary_tests(self) -> list[TestResult]:
+        assert self.result is not None
+        return summary_tests(self.result.tests, self.settings.top or 0)
 
     def _build(self, interrupted: bool) -> RunResult:
         from .runinfo import run_info

@@ -108,3 +108,55 @@ def test_other_plugins_still_see_every_referrer_after_the_report(pytester):
     result = pytester.runpytest("--carbon", "--carbon-meter", "constant:cpu=1W")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["REFERRERS SEEN"])
+
+
+THIRTY = """
+import pytest
+
+@pytest.mark.parametrize("i", range(30))
+def test_n(i):
+    sum(range(1000 * i))
+"""
+
+COUNT_LEFT = """
+import gc
+
+def pytest_terminal_summary(terminalreporter):
+    results = sum(1 for o in gc.get_objects() if type(o).__name__ == "TestResult")
+    entries = sum(1 for o in gc.get_objects() if isinstance(o, dict) and "nodeid" in o and "energy_j" in o)
+    terminalreporter.write_line(f"LEFT: {results} results, {entries} entries")
+"""
+
+
+def _table(lines: list[str]) -> list[str]:
+    start = next(i for i, line in enumerate(lines) if line.startswith("Carbon: "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("Total: "))
+    return lines[start:end]
+
+
+def test_a_run_without_outputs_counts_every_test_and_keeps_only_the_shown_ones(pytester):
+    # No output asked for: only the entries the table shows are made, and the run's results
+    # are let go before the summary, so later garbage collections do not walk them.
+    pytester.makeconftest(COUNT_LEFT)
+    pytester.makepyfile(THIRTY)
+    result = pytester.runpytest_subprocess("--carbon", "--carbon-top", "3", "-p", "no:carbon_watch")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([
+        "Carbon: top 3 of 30 measured tests by CO2eq*",
+        "~ 30 of 30 measured tests are shorter than their meters' resolution*",
+        "LEFT: 0 results, 3 entries",
+    ])  # fmt: skip
+
+
+def test_the_table_of_a_run_with_outputs_is_the_table_of_its_full_report(pytester):
+    from pytest_carbon.report.terminal import LOG_WIDTH, render_text
+
+    pytester.makeconftest(COUNT_LEFT)
+    pytester.makepyfile(THIRTY)
+    result = pytester.runpytest_subprocess("--carbon", "--carbon-top", "3", "--carbon-json", "r.json")
+    assert result.ret == 0
+    report = load_report(pytester.path / "r.json")
+    assert len(report["tests"]) == 30 and report["totals"]["approximate_tests"] == 30
+    full = render_text(report, width=LOG_WIDTH, markup=False, top=3).splitlines()
+    assert _table(result.stdout.lines) == _table(full)  # drawn from the kept entries and totals
+    result.stdout.fnmatch_lines(["LEFT: 0 results, 3 entries"])

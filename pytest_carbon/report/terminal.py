@@ -165,11 +165,15 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
     run, totals = report["run"], report["totals"]
     tests = by_co2(report["tests"])
     shown = tests[:top] if top else []
+    # A session's report for its terminal lists only the tests shown (and those with
+    # violations or projections); its totals count them all.
+    counted = totals.get("tests")
+    n_tests = counted if isinstance(counted, int) and counted >= len(tests) else len(tests)
     prefix = ""
     if shown:
-        title = f"Carbon: top {len(shown)} of {len(tests)} measured tests by CO2eq"
-        if len(shown) == len(tests):
-            title = f"Carbon: {len(tests)} measured test{'s' if len(tests) != 1 else ''} by CO2eq"
+        title = f"Carbon: top {len(shown)} of {n_tests} measured tests by CO2eq"
+        if len(shown) == n_tests:
+            title = f"Carbon: {n_tests} measured test{'s' if n_tests != 1 else ''} by CO2eq"
         prefix = common_prefix([t["nodeid"] for t in shown])
         if len(prefix) >= 8:
             title += f", in {prefix}"
@@ -180,7 +184,9 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
         rows = [w for t in shown for w in (t, *t.get("phases", []))]
         e_unit, e_scale = column_unit([w["energy_j"]["total"] for w in rows], ENERGY_SCALE)
         c_unit, c_scale = column_unit([w.get("co2_g") for w in rows], CO2_SCALE)
-        n_approx = sum(1 for t in tests if t.get("approximate"))
+        n_approx = totals.get("approximate_tests")
+        if not isinstance(n_approx, int):  # a report written before totals counted them
+            n_approx = sum(1 for t in tests if t.get("approximate"))
         # Most rows short (a unit-test suite): one line says so instead of a flag on each row.
         per_row_approx = 2 * sum(1 for t in shown if t.get("approximate")) <= len(shown)
         table.add_column("test", overflow="fold", ratio=1, min_width=12)
@@ -229,10 +235,10 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
         console.print(table)
         if not per_row_approx:
             console.print(Text(
-                f"~ {n_approx:,} of {len(tests):,} measured tests are shorter than their meters' resolution:"
+                f"~ {n_approx:,} of {n_tests:,} measured tests are shorter than their meters' resolution:"
                 " their figures are approximate (not flagged row by row)", style="dim",
             ))  # fmt: skip
-    elif not tests:
+    elif not n_tests:
         console.print(Text("Carbon: no test was measured"))
     _projections(report, console, prefix if shown else "")
     e = totals["energy_j"]["total"]

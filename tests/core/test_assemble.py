@@ -56,6 +56,7 @@ def test_tests_phases_and_totals():
     assert missing.energy_j is None and missing.note == "no phase 'nope' with items= in this test, so nothing to extrapolate"
     assert ta.info == {"threads": 2} and ta.judged is None
     assert run.totals.measured_j == pytest.approx(100.0) and run.totals.tests == 2
+    assert run.totals.approximate_tests == 1  # b
     ch = run.totals.channels["cpu"]
     assert (ch.attributed_j, ch.incomplete_j, ch.unattributed_j) == (pytest.approx(32.0), 0.0, pytest.approx(68.0))
     assert run.whatif == {"energy": pytest.approx(100.0)} and run.run == {"host": "h"}

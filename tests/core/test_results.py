@@ -8,7 +8,7 @@ from pytest_carbon.attribution import ChannelTotals
 from pytest_carbon.budget import Budget, Violation
 from pytest_carbon.projection import Projection, ProjectionSpec, project
 from pytest_carbon.results import (
-    SCHEMA, BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window,
+    SCHEMA, BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window, summary_tests,
 )  # fmt: skip
 from pytest_carbon.timeline import WindowEnergy
 
@@ -93,7 +93,8 @@ def test_totals_json_is_conserved_per_channel():
     assert d["gaps_s"] == {"gpu:0": 2.0}
     assert d["channels"]["cpu"] == {"measured_j": 10.0, "attributed_j": 6.0, "incomplete_j": 1.0, "unattributed_j": 3.0}
     assert d["co2_g"] == 55.0 and d["car_km"] == pytest.approx(55.0 / 107.5)
-    assert (d["tests"], d["estimated"]) == (7, True)
+    assert (d["tests"], d["estimated"], d["approximate_tests"]) == (7, True, 0)
+    assert Totals(ch, 0.5, 7, True, 3).to_json()["approximate_tests"] == 3
     assert Totals(ch, 0.5, 7, True).measured_j == 110.0
 
 
@@ -140,3 +141,36 @@ def test_test_json_lists_its_projections_and_phases():
     t = TestResult("x", "t.py", 1, "passed", w, (PhaseResult("p", w, 2),), (project(spec, 1.0, 2, 0.5),))
     d = t.to_json()
     assert [p["name"] for p in d["phases"]] == ["p"] and [p["label"] for p in d["projections"]] == ["10"]
+
+
+def _t(nodeid: str, co2: float | None, **kw: object) -> TestResult:
+    w = Window(1.0, {"cpu": None if co2 is None else co2 * 2}, None if co2 is None else co2 * 2, co2, (), False, {})
+    return TestResult(nodeid, "t.py", 1, "passed", w, **kw)  # type: ignore[arg-type]
+
+
+def test_summary_tests_are_the_top_by_co2_and_every_test_with_a_finding_or_projection_in_run_order():
+    proj = project(ProjectionSpec("p", 10, "10"), 1.0, 1, 1.0)
+    tests = [
+        _t("a", 1.0),
+        _t("gap", None),  # unknown: last, never taken for 0
+        _t("b", 5.0),
+        _t("c", 3.0),
+        _t("d", 5.0),  # ties with b: b first, as by_co2 orders them (run order)
+        _t("low-but-over", 0.1, judged=Judged(B, (OVER,))),
+        _t("low-with-projection", 0.2, projections=(proj,)),
+        _t("low-undecided-phase", 0.3, phases=(PhaseResult("p", Window(1.0, {}, 0.0, 0.0, (), False, {}), None, Judged(None, (UNDECIDED,))),)),
+    ]
+    names = lambda ts: [t.nodeid for t in ts]  # noqa: E731
+    assert names(summary_tests(tests, 2)) == ["b", "d", "low-but-over", "low-with-projection", "low-undecided-phase"]
+    assert names(summary_tests(tests, 3)) == ["b", "c", "d", "low-but-over", "low-with-projection", "low-undecided-phase"]
+    assert names(summary_tests(tests, 0)) == ["low-but-over", "low-with-projection", "low-undecided-phase"]
+    assert names(summary_tests(tests, 8)) == names(tests)  # the gap is in the top 8 of 8
+    assert names(summary_tests(tests, 7)) == [n for n in names(tests) if n != "gap"]
+
+
+def test_run_json_lists_only_the_tests_asked_for_and_the_totals_count_all():
+    tests = [_t("a", 1.0), _t("b", 2.0)]
+    r = RunResult({}, tests, Totals({}, 1.0, 2, False, 1), None, None)
+    assert [t["nodeid"] for t in r.to_json()["tests"]] == ["a", "b"]
+    d = r.to_json(tests[1:])
+    assert [t["nodeid"] for t in d["tests"]] == ["b"] and (d["totals"]["tests"], d["totals"]["approximate_tests"]) == (2, 1)
