@@ -89,7 +89,9 @@ def measure_window(
             gaps[name] = w.gap_ns / 1e9
         elif total is not None:
             total += w.energy_j
-    approx = tuple(n for n in energies if duration_s < resolution_s.get(n, 0.0))
+    approx: tuple[str, ...] = ()
+    if resolution_s and duration_s < max(resolution_s.values()):  # else no channel is coarser
+        approx = tuple(n for n in energies if duration_s < resolution_s.get(n, 0.0))
     # duration_s, channels_j, energy_j, co2_g, approximate_channels, estimated, gaps_s
     return Window(duration_s, channels, total, None if total is None else total * g_per_j, approx, estimated, gaps)
 
