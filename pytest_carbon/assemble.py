@@ -16,7 +16,7 @@ from .budget import Budget, BudgetTable, PhaseCheck, Verdict, Violation, for_pha
 from .projection import Projection, project
 from .records import NOT_JUDGED, TestRecord
 from .results import Attempt, BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window
-from .timeline import Channel, WindowEnergy
+from .timeline import NO_LOAD, Channel, LoadSeries, WindowEnergy
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Meters:
     resolution_s: Mapping[str, float]  # per channel: shorter windows are approximate
     estimated: bool
     g_per_j: float
+    load: LoadSeries = NO_LOAD  # the machine's and the process tree's CPU time
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ class _Measurer:
                 energies[name] = ca.window(*one) if one is not None else _spans_energy(ca, spans)
         duration_s = sum(b - a for a, b in spans) / 1e9
         m = self.meters
-        return measure_window(energies, duration_s, m.resolution_s, m.estimated, m.g_per_j)
+        foreign = m.load.foreign_share(spans[0][0], spans[-1][1]) if m.load.times else None
+        return measure_window(energies, duration_s, m.resolution_s, m.estimated, m.g_per_j, foreign)
 
 
 def _spans_energy(ca: ChannelAttribution, spans: Sequence[tuple[int, int]]) -> WindowEnergy:

@@ -183,6 +183,18 @@ class Measured(Protocol):
     def approximate(self) -> bool: ...
     @property
     def duration_s(self) -> float | None: ...
+    @property
+    def foreign_cpu_share(self) -> float | None: ...
+
+
+# Over this share of the machine's busy CPU time spent outside the process tree, a window
+# was disturbed by a neighbour's load, and a verdict on it says so.
+DISTURBED_SHARE = 0.5
+
+
+def disturbed(m: Measured) -> bool:
+    share = m.foreign_cpu_share
+    return share is not None and share > DISTURBED_SHARE
 
 
 @dataclass(frozen=True)
@@ -192,6 +204,7 @@ class Measurement:
     estimated: bool = False
     approximate: bool = False
     duration_s: float | None = None
+    foreign_cpu_share: float | None = None
 
 
 def check(subject: str, budget: Budget | None, m: Measured, *, require_measured: bool = False) -> list[Violation]:

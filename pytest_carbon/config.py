@@ -38,6 +38,7 @@ class Settings:
     json_path: str | None = None
     meters: tuple[MeterSpec, ...] = (MeterSpec("auto"),)
     interval_s: float = 0.1
+    scope: str = "auto"  # auto | process | machine
     country: str | None = None
     region: str | None = None
     cloud: str | None = None
@@ -175,6 +176,15 @@ def _mode(v: Any) -> str:
     raise ConfigError("must be enforce (budgets fail tests), warn (report only) or off")
 
 
+def _scope(v: Any) -> str:
+    if isinstance(v, str) and v.strip().lower() in ("auto", "process", "machine"):
+        return v.strip().lower()
+    raise ConfigError(
+        "must be process (charge the pytest process tree), machine (charge the whole machine)"
+        " or auto (process for estimated channels, machine for energy counters)"
+    )
+
+
 def _month(v: Any) -> int:
     from . import whatif
 
@@ -218,6 +228,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "json": _path,
     "meter": parse_meter_spec,
     "interval": _interval,
+    "scope": _scope,
     "country": _iso3,
     "region": _text,
     "cloud": _cloud,

@@ -12,6 +12,7 @@ FLAGS = {
     "json": "--carbon-json",
     "meter": "--carbon-meter",
     "interval": "--carbon-interval",
+    "scope": "--carbon-scope",
     "country": "--carbon-country",
     "region": "--carbon-region",
     "cloud": "--carbon-cloud",
@@ -37,6 +38,8 @@ HELP = {
     "json": "write the JSON report (schema pytest-carbon/1) to PATH",
     "meter": "meters: auto (default), nvml, rapl, estimate, constant:CHANNEL=WATTS[,...], replay:PATH; join with +",
     "interval": "seconds between meter readings (default 0.1)",
+    "scope": "what a test is charged: process (the pytest process tree), machine (the whole machine) or auto"
+    " (default: process for estimated channels, machine for energy counters)",
     "country": "ISO 3166 alpha-3 country of the machine, for grid intensity (e.g. DEU)",
     "region": "sub-national region: US state (CA), Canadian province (QC), Chinese province (CN-BJ), Nordic zone (SE3)",
     "cloud": "cloud PROVIDER:REGION from codecarbon's table, e.g. gcp:europe-west1",
@@ -56,7 +59,7 @@ HELP = {
     "marker": "the name of pytest-carbon's marker (default carbon), for suites with a carbon marker of their own",
 }
 METAVAR = {
-    "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "country": "ISO3", "region": "CODE",
+    "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "scope": "process|machine|auto", "country": "ISO3", "region": "CODE",
     "cloud": "PROVIDER:REGION", "intensity": "G_PER_KWH", "pue": "X", "top": "N", "record": "PATH",
     "budget_mode": "enforce|warn|off",
     "baseline": "PATH", "max_regression": "PERCENT", "min_delta": "ENERGY", "github_comment": "PATH",

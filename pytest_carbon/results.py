@@ -39,6 +39,9 @@ class Window(NamedTuple):
     approximate_channels: tuple[str, ...]  # channels whose resolution is longer than the window
     estimated: bool  # some channel is a model (TDP x utilisation, constant watts), not a counter
     gaps_s: Mapping[str, float]  # per unknown channel, the time its meter did not cover
+    # Share of the machine's busy CPU time in the window spent outside the pytest process
+    # tree (a neighbour's load); None where it is unknown.
+    foreign_cpu_share: float | None = None
 
     @property
     def approximate(self) -> bool:
@@ -60,6 +63,7 @@ class Window(NamedTuple):
         out["approximate_channels"] = list(self.approximate_channels)
         out["estimated"] = self.estimated
         out["gaps_s"] = dict(self.gaps_s)
+        out["foreign_cpu_share"] = self.foreign_cpu_share
 
 
 def measure_window(
@@ -68,6 +72,7 @@ def measure_window(
     resolution_s: Mapping[str, float],
     estimated: bool,
     g_per_j: float,
+    foreign_cpu_share: float | None = None,
 ) -> Window:
     """A window's measurement from its energy on each channel.
 
@@ -78,6 +83,7 @@ def measure_window(
             is approximate on that channel.
         estimated: whether the run's figures are estimates (no energy counter).
         g_per_j: grams CO2eq per joule (intensity x PUE).
+        foreign_cpu_share: the window's share of busy CPU time outside the process tree.
     """
     channels: dict[str, float | None] = {}
     gaps: dict[str, float] = {}
@@ -92,8 +98,9 @@ def measure_window(
     approx: tuple[str, ...] = ()
     if resolution_s and duration_s < max(resolution_s.values()):  # else no channel is coarser
         approx = tuple(n for n in energies if duration_s < resolution_s.get(n, 0.0))
-    # duration_s, channels_j, energy_j, co2_g, approximate_channels, estimated, gaps_s
-    return Window(duration_s, channels, total, None if total is None else total * g_per_j, approx, estimated, gaps)
+    # duration_s, channels_j, energy_j, co2_g, approximate_channels, estimated, gaps_s, foreign
+    co2 = None if total is None else total * g_per_j
+    return Window(duration_s, channels, total, co2, approx, estimated, gaps, foreign_cpu_share)
 
 
 def _per_item(x: float | None, items: int) -> float | None:

@@ -24,7 +24,7 @@ from .assemble import Budgets, Meters, build_run
 from .budget import Budget, Measurement, Verdict, for_test, judge_session
 from .compare import Comparison
 from .config import Settings
-from .meters import MeterUnavailable, open_meters
+from .meters import LoadProbe, MeterUnavailable, open_meters
 from .records import Plain, TestRecord, expand, keep, next_outcome, plain_pass
 from .report import json_report
 from .results import RunResult, TestResult, Window, measure_window, summary_tests
@@ -81,12 +81,12 @@ class CarbonSession:
 
             self.config.pluginmanager.register(WorkerRecorder(self), "carbon-xdist-worker")
             return
+        s, probe = self.settings, LoadProbe()  # the process tree's and the machine's CPU time
         try:
-            meters, notes = open_meters(list(self.settings.meters), self.settings.interval_s)
+            meters, self.meter_notes = open_meters(list(s.meters), s.interval_s, s.scope, probe)
         except MeterUnavailable as e:
             raise pytest.UsageError(f"pytest-carbon: {e}") from None
-        self.meter_notes = notes
-        self.sampler = Sampler(meters, self.settings.interval_s)
+        self.sampler = Sampler(meters, s.interval_s, probe)
         self.sampler.start()
         from .signals import term_as_interrupt
 
@@ -108,8 +108,8 @@ class CarbonSession:
         """One window from the readings so far, as if no other window overlapped it."""
         sampler = self.sampler
         assert sampler is not None
-        energies = sampler.window(t0, t1)
-        return measure_window(energies, (t1 - t0) / 1e9, sampler.resolution(), sampler.estimated, self.g_per_j)
+        foreign = sampler.load_series().foreign_share(t0, t1)
+        return measure_window(sampler.window(t0, t1), (t1 - t0) / 1e9, sampler.resolution(), sampler.estimated, self.g_per_j, foreign)
 
     def wait_for_sampler(self, rec: TestRecord, t1: int) -> None:
         """Wait until the meters have read past ``t1``; the wait is the plugin's, not the test's."""
@@ -345,7 +345,7 @@ class CarbonSession:
             judge_here=self.xdist_controller,
             session_violations=session_violations,
         )
-        meters = Meters(channels, sampler.resolution(), estimated, self.g_per_j)
+        meters = Meters(channels, sampler.resolution(), estimated, self.g_per_j, sampler.load_series())
         claims = claims_of(self._visible, sampler.meters)
         return build_run(expand(self.records), meters, budgets, run=run, claims_of=claims, whatif=self._whatif)
 

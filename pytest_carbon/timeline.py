@@ -5,6 +5,9 @@ read or a counter that went backwards ends a segment; the time between two segme
 *gap* whose energy nobody knows. Energy at a time inside a segment is linear interpolation
 between the neighbouring readings. Timestamps are ``time.monotonic_ns()``.
 
+A *load series* holds the machine's and the pytest process tree's cumulative CPU time, from
+which each window's ``foreign_cpu_share`` comes.
+
 Also the recorded-timeline schema (``--carbon-record``), which the sampler writes and the
 replay meter reads.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from typing import Iterable, NamedTuple, Sequence
 
 TIMELINE_SCHEMA = "pytest-carbon-timeline/1"
 
@@ -111,3 +114,38 @@ def segments_window(segments: Iterable[Segment], t0: int, t1: int) -> WindowEner
             covered_ns += b - a
     gap = max(0, t1 - t0 - covered_ns)
     return WindowEnergy(None if gap else covered_j, covered_j, gap)
+
+
+class LoadSeries(NamedTuple):
+    """Cumulative CPU seconds sampled over the run: the machine's busy time and the tree's.
+
+    Readings where the machine's figure is unknown are left out.
+    """
+
+    times: Sequence[int]
+    machine_busy_s: Sequence[float]
+    tree_cpu_s: Sequence[float]
+
+    def _at(self, values: Sequence[float], t: int) -> float | None:
+        times = self.times
+        if not times or t < times[0] or t > times[-1]:
+            return None
+        i = bisect.bisect_left(times, t)
+        if times[i] == t:
+            return values[i]
+        a, b = times[i - 1], times[i]
+        return values[i - 1] + (values[i] - values[i - 1]) * (t - a) / (b - a)
+
+    def foreign_share(self, t0: int, t1: int) -> float | None:
+        """Share of the machine's busy CPU time in [t0, t1] spent outside the process tree.
+
+        Interpolated between readings; None outside the readings or when nothing was busy.
+        """
+        b0, b1 = self._at(self.machine_busy_s, t0), self._at(self.machine_busy_s, t1)
+        p0, p1 = self._at(self.tree_cpu_s, t0), self._at(self.tree_cpu_s, t1)
+        if b0 is None or b1 is None or p0 is None or p1 is None or b1 - b0 <= 0:
+            return None
+        return min(max(1.0 - (p1 - p0) / (b1 - b0), 0.0), 1.0)
+
+
+NO_LOAD = LoadSeries((), (), ())

@@ -50,7 +50,8 @@ def test_pattern_budget_fails_the_test_with_its_own_failure(pytester, monkeypatc
         [
             "*_ test_slow _*",
             'carbon budget exceeded: 3?? mg CO2eq > 100 mg CO2eq (pyproject.toml [[]tool.pytest-carbon.budgets[]] "test_pattern_budget_fails_the_test_with_its_own_failure.py::test_slow")',
-            "  energy * over 3?? ms, at 1000 g/kWh x PUE 1 (configured (intensity)); estimated: no energy counter",
+            # (", disturbed: ..." follows when other processes kept the machine busy)
+            "  energy * over 3?? ms, at 1000 g/kWh x PUE 1 (configured (intensity)); estimated: no energy counter*",
             "FAILED *::test_slow - carbon budget exceeded: 3?? mg CO2eq > 100 mg CO2eq*",
         ]
     )
@@ -179,9 +180,11 @@ def test_session_budget_fails_the_run_with_one_line(pytester):
     result = pytester.runpytest("--carbon", *ONE_G_PER_S)
     result.assert_outcomes(passed=4)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(['FAIL carbon budget exceeded in session: 8?? mg CO2eq > 100 mg CO2eq (pyproject.toml [[]tool.pytest-carbon.budgets[]] "session")'])
+    # The session's figure grows with the run's wall time (a busy machine): not pinned here.
+    result.stdout.fnmatch_lines(['FAIL carbon budget exceeded in session: * CO2eq > 100 mg CO2eq (pyproject.toml [[]tool.pytest-carbon.budgets[]] "session")'])
     report = load_report(pytester.path / "r.json")
-    assert report["budgets"]["session_violations"][0]["metric"] == "co2"
+    v = report["budgets"]["session_violations"][0]
+    assert v["metric"] == "co2" and v["measured"] > v["limit"] == 0.1
 
 
 def test_session_budget_within(pytester):
@@ -214,7 +217,7 @@ def test_verdict_says_approximate(pytester):
     )
     result = pytester.runpytest("--carbon-meter", "estimate", "--carbon-interval", "0.2", "--carbon-json", "r.json")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*estimated: no energy counter, approximate: shorter than the meter's resolution"])
+    result.stdout.fnmatch_lines(["*estimated: no energy counter, approximate: shorter than the meter's resolution*"])
 
 
 def test_budget_table_column(pytester, monkeypatch):

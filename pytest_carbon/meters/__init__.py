@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from .base import ChannelInfo, Meter, MeterError, MeterUnavailable
+from .load import LoadProbe
 
-__all__ = ["REGISTRY", "ChannelInfo", "Meter", "MeterError", "MeterUnavailable", "MeterSpec", "open_meters"]
+__all__ = ["REGISTRY", "SCOPES", "ChannelInfo", "Context", "LoadProbe", "Meter", "MeterError", "MeterUnavailable", "MeterSpec", "open_meters"]
 
 
 @dataclass(frozen=True)
@@ -26,45 +27,66 @@ class MeterSpec:
 
 AUTO = MeterSpec("auto")
 
+SCOPES = ("auto", "process", "machine")
 
-def _nvml(spec: MeterSpec, interval_s: float) -> Meter:
+@dataclass
+class Context:
+    """What every meter factory is given besides its spec."""
+
+    interval_s: float = 0.1
+    scope: str = "auto"  # auto: process for estimated channels, machine for counters
+    probe: LoadProbe | None = field(default=None)
+
+    def the_probe(self) -> LoadProbe:
+        if self.probe is None:
+            self.probe = LoadProbe()
+        return self.probe
+
+
+def _nvml(spec: MeterSpec, ctx: Context) -> Meter:
     from .nvml import NvmlMeter
 
     return NvmlMeter()
 
 
-def _rapl(spec: MeterSpec, interval_s: float) -> Meter:
+def _rapl(spec: MeterSpec, ctx: Context) -> Meter:
     from .rapl import RaplMeter
 
+    if ctx.scope == "process":
+        from .share import ProcessShare
+
+        return ProcessShare(RaplMeter(), ctx.the_probe())
     return RaplMeter()
 
 
-def _estimate(spec: MeterSpec, interval_s: float, channels: tuple[str, ...] = ("cpu", "ram")) -> Meter:
+def _estimate(spec: MeterSpec, ctx: Context, channels: tuple[str, ...] = ("cpu", "ram")) -> Meter:
     from .estimate import EstimateMeter
 
-    return EstimateMeter(channels, interval_s)
+    if ctx.scope == "machine":
+        return EstimateMeter(channels, ctx.interval_s)
+    return EstimateMeter(channels, ctx.interval_s, scope="process", probe=ctx.the_probe())
 
 
-def _constant(spec: MeterSpec, interval_s: float) -> Meter:
+def _constant(spec: MeterSpec, ctx: Context) -> Meter:
     from .constant import ConstantMeter
 
     return ConstantMeter(dict(spec.watts))
 
 
-def _replay(spec: MeterSpec, interval_s: float) -> Meter:
+def _replay(spec: MeterSpec, ctx: Context) -> Meter:
     from .replay import ReplayMeter
 
     return ReplayMeter(spec.path)
 
 
-# The registry: a meter kind -> a factory from its spec and the sampling interval. Each
+# The registry: a meter kind -> a factory from its spec and the context. Each
 # factory imports its meter's module, so a run imports only the meters it uses.
-REGISTRY: dict[str, Callable[[MeterSpec, float], Meter]] = {
+REGISTRY: dict[str, Callable[[MeterSpec, Context], Meter]] = {
     "nvml": _nvml, "rapl": _rapl, "estimate": _estimate, "constant": _constant, "replay": _replay,
 }  # fmt: skip
 
 
-def _auto(interval_s: float, named: list[Meter]) -> tuple[list[Meter], list[str]]:
+def _auto(ctx: Context, named: list[Meter]) -> tuple[list[Meter], list[str]]:
     """Best meters this machine has for the channels ``named`` meters leave uncovered,
     quietly skipping what it lacks; notes say what was skipped."""
     meters: list[Meter] = []
@@ -75,7 +97,7 @@ def _auto(interval_s: float, named: list[Meter]) -> tuple[list[Meter], list[str]
     if "nvml" not in taken and nvml.driver_absent():
         taken.add("nvml")
         notes.append(f"nvml: no NVIDIA driver (none of {', '.join(nvml.DRIVER_PATHS)})")
-    for m in (_nvml(AUTO, interval_s), _rapl(AUTO, interval_s)):
+    for m in (_nvml(AUTO, ctx), _rapl(AUTO, ctx)):
         if m.name in taken:
             continue
         try:
@@ -86,14 +108,17 @@ def _auto(interval_s: float, named: list[Meter]) -> tuple[list[Meter], list[str]
     have = {c.name for m in [*named, *meters] for c in m.channels}
     want = tuple(ch for ch in ("cpu", "ram") if ch not in have and not (ch == "ram" and "dram" in have))
     if want:
-        est = _estimate(AUTO, interval_s, want)
+        est = _estimate(AUTO, ctx, want)
         est.open()
         meters.append(est)
     return meters, notes
 
 
-def open_meters(specs: list[MeterSpec], interval_s: float) -> tuple[list[Meter], list[str]]:
-    """Open the meters named by ``specs``.
+def open_meters(specs: list[MeterSpec], interval_s: float, scope: str = "auto", probe: LoadProbe | None = None) -> tuple[list[Meter], list[str]]:
+    """Open the meters named by ``specs``, in ``scope`` (see :data:`SCOPES`).
+
+    ``probe`` reads the process tree's and the machine's CPU time for process-scope meters
+    (one is made when needed and none is given).
 
     Raises:
         MeterUnavailable: a meter named explicitly cannot work here, or two meters claim the
@@ -101,15 +126,16 @@ def open_meters(specs: list[MeterSpec], interval_s: float) -> tuple[list[Meter],
     """
     meters: list[Meter] = []
     notes: list[str] = []
+    ctx = Context(interval_s, scope, probe)
     try:
         # Named meters first, so that auto fills in only what they leave uncovered.
         for spec in sorted(specs, key=lambda s: s.kind == "auto"):
             if spec.kind == "auto":
-                got, why = _auto(interval_s, meters)
+                got, why = _auto(ctx, meters)
                 meters.extend(got)
                 notes.extend(why)
                 continue
-            m = REGISTRY[spec.kind](spec, interval_s)  # config validated the kinds
+            m = REGISTRY[spec.kind](spec, ctx)  # config validated the kinds
             try:
                 m.open()
             except MeterUnavailable as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from ..budget import DISTURBED_SHARE
 from ..units import CAR_G_PER_KM, J_PER_WH, format_co2, format_distance, format_duration, format_energy
 from ..units import significant as _sig
 from .view import by_co2, no_commands
@@ -34,6 +35,7 @@ def _g(x: float | None, scale: float = 1.0) -> str:
 LEGEND = (
     "~ shorter than the meter's resolution (approximate)   est  estimated, no energy counter"
     "   gap  a meter failed during the window: energy unknown"
+    f"   busy  over {DISTURBED_SHARE:.0%} of the machine's busy CPU time in the window was other processes'"
 )
 
 
@@ -45,6 +47,9 @@ def _flags(w: dict[str, Any], approximate: bool = True) -> str:
         out.append("est")
     if w.get("gaps_s"):
         out.append("gap")
+    share = w.get("foreign_cpu_share")
+    if isinstance(share, (int, float)) and share > DISTURBED_SHARE:
+        out.append("busy")
     return " ".join(out)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..budget import Budget, Finding, Measured, Violation
+from ..budget import Budget, Finding, Measured, Violation, disturbed
 from ..units import format_co2, format_duration, format_energy
 
 
@@ -33,6 +33,8 @@ def detail(m: Measured, intensity: dict[str, Any], pue: float, items: int | None
         quality.append("estimated: no energy counter")
     if m.approximate:
         quality.append("approximate: shorter than the meter's resolution")
+    if disturbed(m):
+        quality.append(f"disturbed: {m.foreign_cpu_share:.0%} of the busy CPU time in the window was other processes'")
     q = f"; {', '.join(quality)}" if quality else ""
     return (
         f"  energy {energy}{per} over {format_duration(m.duration_s)}, at {intensity['g_per_kwh']:.4g} g/kWh"

@@ -42,8 +42,9 @@ def test_window_json():
     w = Window(1.5, {"cpu": 2.0}, 2.0, 0.002, ("cpu",), True, {"ram": 0.5})
     assert w.to_json() == {
         "duration_s": 1.5, "energy_j": {"cpu": 2.0, "total": 2.0}, "co2_g": 0.002, "approximate": True,
-        "approximate_channels": ["cpu"], "estimated": True, "gaps_s": {"ram": 0.5},
+        "approximate_channels": ["cpu"], "estimated": True, "gaps_s": {"ram": 0.5}, "foreign_cpu_share": None,
     }  # fmt: skip
+    assert Window(1.0, {}, 0.0, 0.0, (), True, {}, 0.625).to_json()["foreign_cpu_share"] == 0.625
 
 
 B = Budget(1.0, 2.0, "pyproject", "k")

@@ -70,3 +70,20 @@ def test_repeated_instants_in_a_longer_segment():
     assert [(s.times, s.values) for s in segs] == [([0, 10, 20, 30], [0.0, 1.0, 2.0, 4.0])]
     same = build_segments([(0, 0.0), (10, 5.0), (20, 6.0), (20, 6.0), (30, 7.0)])
     assert [(s.times, s.values) for s in same] == [([0, 10, 20, 30], [0.0, 5.0, 6.0, 7.0])]
+
+
+def test_foreign_share_of_a_window_from_the_load_series():
+    from pytest_carbon.timeline import NO_LOAD, LoadSeries
+
+    S = 1_000_000_000
+    series = LoadSeries([0, S, 2 * S], [0.0, 1.0, 3.0], [0.0, 0.5, 0.5])
+    assert series.foreign_share(0, S) == 0.5  # half of the busy second was the tree's
+    assert series.foreign_share(S, 2 * S) == 1.0  # the tree idle, the machine busy
+    # Interpolated: busy 0.5 -> 2.0 (1.5 s), tree 0.25 -> 0.5 (0.25 s): 1 - 0.25 / 1.5
+    assert series.foreign_share(S // 2, 3 * S // 2) == pytest.approx(1 - 0.25 / 1.5)
+    assert series.foreign_share(-1, S) is None and series.foreign_share(S, 2 * S + 1) is None  # outside
+    idle = LoadSeries([0, S], [2.0, 2.0], [1.0, 1.0])
+    assert idle.foreign_share(0, S) is None  # nothing busy: no share to speak of
+    over = LoadSeries([0, S], [0.0, 1.0], [0.0, 1.2])  # tick rounding: the tree above the machine
+    assert over.foreign_share(0, S) == 0.0
+    assert NO_LOAD.foreign_share(0, S) is None
