@@ -27,12 +27,54 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="training iterations of a full run, for projections (default 150,000)")  # fmt: skip
     g.addoption("--workload-images", type=int, default=10_000, metavar="N",
                 help="generated images of a full run, for projections (default 10,000)")  # fmt: skip
+    g.addoption("--workload-threads", default="auto", metavar="N|auto",
+                help="torch CPU threads (auto: no more than the cores other processes leave free, so"
+                     " that OpenMP threads do not spin against a neighbour's load)")  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "train: training benchmarks (autoencoder, diffusion, DDP)")
     config.addinivalue_line("markers", "sample: generation benchmarks (DDPM, DDIM)")
     config.addinivalue_line("markers", "ddp: distributed training under torch.distributed")
+
+
+def free_cores(window_s: float = 0.25) -> float | None:
+    """Cores other processes leave idle, from /proc/stat over ``window_s``; None off Linux."""
+    import time
+
+    def busy_total() -> tuple[float, float]:
+        with open("/proc/stat", encoding="ascii") as f:
+            v = [float(x) for x in f.readline().split()[1:9]]
+        return sum(v) - v[3] - v[4], sum(v)
+
+    try:
+        b0, t0 = busy_total()
+        time.sleep(window_s)
+        b1, t1 = busy_total()
+    except (OSError, ValueError):
+        return None
+    if t1 <= t0:
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores * (1.0 - (b1 - b0) / (t1 - t0))
+
+
+def choose_threads(option: str) -> tuple[int, str]:
+    """(torch CPU threads, why): the option's number, or auto's choice."""
+    import torch
+
+    if option != "auto":
+        if not option.isdigit() or int(option) < 1:
+            raise pytest.UsageError(f"--workload-threads {option}: must be a whole number of threads (1 or more) or auto")
+        return int(option), "--workload-threads"
+    default = torch.get_num_threads()
+    if os.environ.get("OMP_NUM_THREADS"):
+        return default, "OMP_NUM_THREADS"
+    free = free_cores()
+    if free is None:
+        return default, "torch's default (free cores unknown here)"
+    n = max(1, min(default, int(free + 0.5)))
+    return n, f"auto: {free:.1f} of {os.cpu_count()} cores free at the start"
 
 
 @dataclass(frozen=True)
@@ -43,6 +85,8 @@ class Settings:
     data: str | None
     train_iters: int
     images: int
+    threads: int = 1  # torch CPU threads
+    threads_why: str = ""
     seed: int = 0
 
     def steps(self, n: int) -> int:
@@ -83,7 +127,10 @@ def _settings(config: pytest.Config) -> Settings:
 
         if not torch.cuda.is_available():
             raise pytest.UsageError("--workload-device cuda: torch sees no CUDA GPU here; use cpu or auto")
-    return Settings(presets, device, cap, data, config.getoption("workload_train_iters"), config.getoption("workload_images"))
+    threads, why = choose_threads(config.getoption("workload_threads"))
+    return Settings(
+        presets, device, cap, data, config.getoption("workload_train_iters"), config.getoption("workload_images"), threads, why
+    )
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +139,7 @@ def cfg(request: pytest.FixtureRequest) -> Settings:
 
     s = _settings(request.config)
     torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.set_num_threads(s.threads)
     return s
 
 

@@ -18,6 +18,7 @@ from .presets import Variant
 
 
 def _info(carbon: Any, v: Variant, device: str, **extra: Any) -> None:
+    cfg = extra.pop("cfg")
     carbon.info(
         preset=v.preset,
         dims=v.dims,
@@ -26,6 +27,7 @@ def _info(carbon: Any, v: Variant, device: str, **extra: Any) -> None:
         device=device,
         torch=torch.__version__,
         threads=torch.get_num_threads(),
+        threads_chosen_by=cfg.threads_why,
         deterministic=torch.are_deterministic_algorithms_enabled(),
         **extra,
     )
@@ -40,7 +42,7 @@ def test_train_autoencoder(carbon: Any, cfg: Any, variant: Variant) -> None:
         loss = train_autoencoder(m, batches, steps)
     assert loss == loss, "the autoencoder loss is NaN"
     carbon.project("train_autoencoder", cfg.train_iters, f"{cfg.train_iters:,} autoencoder iterations")
-    _info(carbon, variant, cfg.device, steps=steps)
+    _info(carbon, variant, cfg.device, cfg=cfg, steps=steps)
 
 
 @pytest.mark.train
@@ -53,7 +55,7 @@ def test_train_diffusion(carbon: Any, cfg: Any, variant: Variant) -> None:
         loss = train_diffusion(m, batches, steps)
     assert loss == loss, "the diffusion loss is NaN"
     carbon.project("train", cfg.train_iters, f"{cfg.train_iters:,} training iterations")
-    _info(carbon, variant, cfg.device, steps=steps, scale_factor=m.scale_factor)
+    _info(carbon, variant, cfg.device, cfg=cfg, steps=steps, scale_factor=m.scale_factor)
 
 
 @pytest.mark.sample
@@ -68,7 +70,7 @@ def test_sample(carbon: Any, cfg: Any, variant: Variant, sampler: tuple[str, int
     assert images.shape == (n, 1, *variant.image_size)
     assert torch.isfinite(images).all()
     carbon.project("sample", cfg.images, f"{cfg.images:,} images ({kind.upper()}, {steps} steps)")
-    _info(carbon, variant, cfg.device, sampler=kind, denoising_steps=steps)
+    _info(carbon, variant, cfg.device, cfg=cfg, sampler=kind, denoising_steps=steps)
 
 
 def _ddp_variants(v: Variant) -> bool:
@@ -87,7 +89,7 @@ def test_train_diffusion_ddp(carbon: Any, cfg: Any, variant: Variant, tmp_path: 
         start, end = ddp.train(variant.preset, variant.dims, steps, cfg.device, tmp_path, world=world, seed=cfg.seed)
     carbon.add_phase("train", start, end, items=steps)  # the training loop alone, timed in the workers
     carbon.project("train", cfg.train_iters, f"{cfg.train_iters:,} training iterations on {world} processes")
-    _info(carbon, variant, cfg.device, steps=steps, world_size=world, backend="nccl" if cfg.device == "cuda" else "gloo")
+    _info(carbon, variant, cfg.device, cfg=cfg, steps=steps, world_size=world, backend="nccl" if cfg.device == "cuda" else "gloo")
 
 
 test_train_diffusion_ddp.variants_filter = _ddp_variants  # type: ignore[attr-defined]
