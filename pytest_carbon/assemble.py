@@ -14,7 +14,8 @@ from typing import Any, Callable, Mapping, Sequence
 from .attribution import ChannelAttribution, Claim, attribute
 from .budget import Budget, BudgetTable, PhaseCheck, Verdict, Violation, for_phase, for_test, judge
 from .projection import Projection, project
-from .records import NOT_JUDGED, TestRecord
+from . import steps
+from .records import NOT_JUDGED, PhaseRecord, TestRecord
 from .results import Attempt, BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window
 from .timeline import NO_LOAD, Channel, LoadSeries, WindowEnergy
 
@@ -55,6 +56,9 @@ class _Measurer:
         self.claims = {id(r): claims_of(r) for r in records}
         spans = [Claim(a, b, self.claims[id(r)]) for r in records for a, b in r.spans()]
         points = [t for r in records for p in r.phases for t in (p.t0, p.t1)]
+        # Per-item chunks of phases with step() marks, each at least the coarsest resolution.
+        self.resolution_ns = int(max(meters.resolution_s.values(), default=0.0) * 1e9)
+        points += [t for r in records for p in r.phases if p.marks for t in steps.points(p.t0, _marks(p), p.warmup, self.resolution_ns)]
         self.per_channel, self.totals = attribute(meters.channels, spans, points)
 
     def window(self, spans: Sequence[tuple[int, int]], claims: frozenset[str] | None) -> Window:
@@ -67,6 +71,18 @@ class _Measurer:
         m = self.meters
         foreign = m.load.foreign_share(spans[0][0], spans[-1][1]) if m.load.times else None
         return measure_window(energies, duration_s, m.resolution_s, m.estimated, m.g_per_j, foreign)
+
+
+def _marks(p: PhaseRecord) -> list[int]:
+    """A phase's step marks inside it (a mark from after its end is not its item's)."""
+    return [m for m in p.marks if p.t0 < m <= p.t1]
+
+
+def _per_item(mz: _Measurer, p: PhaseRecord, claims: frozenset[str] | None) -> steps.PerItem | None:
+    if not p.marks:
+        return None
+    energy = lambda a, b: mz.window([(a, b)], claims).energy_j  # noqa: E731
+    return steps.per_item(p.t0, _marks(p), p.warmup, mz.resolution_ns, energy, mz.meters.g_per_j)
 
 
 def _spans_energy(ca: ChannelAttribution, spans: Sequence[tuple[int, int]]) -> WindowEnergy:
@@ -85,6 +101,11 @@ def _projections(r: TestRecord, phases: Sequence[PhaseResult], g_per_j: float) -
     out = []
     for spec in r.projections:
         named = [p for p in phases if p.name == spec.phase and p.items]
+        if len(named) == 1 and named[0].per_item is not None:
+            # Steps marked: the items after the warm-up, with their 95% interval.
+            per = named[0].per_item
+            out.append(project(spec, per.mean_j * per.n, per.n, g_per_j, None, per.ci95_j))
+            continue
         items = sum(p.items or 0 for p in named)
         energies = [p.window.energy_j for p in named]
         energy = None if not named or None in energies else sum(e or 0.0 for e in energies)
@@ -156,7 +177,7 @@ def build_run(
             if use_budgets:
                 pb, ib = phase_budgets[i]
                 judged = Judged(pb, _phase_violations(verdict, p.name), ib)
-            phases.append(PhaseResult(p.name, pw, p.items, judged))
+            phases.append(PhaseResult(p.name, pw, p.items, judged, _per_item(mz, p, claims)))
         judged = judged_on = None
         if use_budgets:
             own = () if verdict is None else tuple(v for v in verdict.violations if v.subject == "test")

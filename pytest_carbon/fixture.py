@@ -38,14 +38,26 @@ class CarbonFixture:
 
     @contextlib.contextmanager
     def phase(
-        self, name: str, items: int | None = None, *, co2: str | None = None, energy: str | None = None
+        self,
+        name: str,
+        items: int | None = None,
+        *,
+        warmup: int = 0,
+        co2: str | None = None,
+        energy: str | None = None,
     ) -> Iterator[PhaseRecord]:
-        """Measure a named part of the test, e.g. ``with carbon.phase("sample", items=16):``.
+        """Measure a named part of the test, e.g. ``with carbon.phase("sample", items=16) as ph:``.
+
+        Call ``ph.step()`` after each item (or loop ``for x in ph.steps(iterable)``) for
+        per-item statistics: median, 10th and 90th percentiles and a 95% interval of the
+        energy per item, from chunks of items each at least as long as the meters' resolution.
 
         Args:
             name: the phase's name (train, sample, ...); shown under the test.
             items: how many things the phase makes or consumes (images, samples), for
-                per-item energy and CO2. A positive whole number, or None.
+                per-item energy and CO2. A positive whole number, or None (with steps: their count).
+            warmup: the first items (steps) to leave out of the per-item statistics; they are
+                reported on their own.
             co2: a CO2 budget for this phase, e.g. ``"1 g"``; beats pyproject's ``phase:NAME``.
             energy: an energy budget for this phase, e.g. ``"10 Wh"``.
         """
@@ -54,6 +66,8 @@ class CarbonFixture:
             raise ValueError(f"carbon.phase(name=...) needs a non-empty name, got {name!r}")
         self._check_running(f"carbon.phase({name!r})", "begin")
         _positive_items(f"carbon.phase({name!r}", items)
+        if isinstance(warmup, bool) or not isinstance(warmup, int) or not 0 <= warmup <= MAX_COUNT:
+            raise ValueError(f"carbon.phase({name!r}, warmup=...) must be a whole number of items, 0 or more, got {warmup!r}")
         budget = None
         if co2 is not None or energy is not None:
             given = {k: v for k, v in (("co2", co2), ("energy", energy)) if v is not None}
@@ -63,7 +77,7 @@ class CarbonFixture:
             except BudgetError as e:
                 raise ValueError(str(e)) from None
             self._session.ensure_enforcer()
-        rec = PhaseRecord(name, time.monotonic_ns(), items=items, budget=budget)
+        rec = PhaseRecord(name, time.monotonic_ns(), items=items, budget=budget, warmup=warmup)
         try:
             yield rec
         finally:
@@ -71,6 +85,8 @@ class CarbonFixture:
             # A phase still open when its test ended (a thread that outlived it) would take the
             # next tests' energy: it is refused, not recorded.
             self._check_running(f"carbon.phase({name!r})", "end")
+            if rec.marks and rec.items is None:
+                rec.items = len(rec.marks)
             self._record.add_phase(rec)
 
     def _check_running(self, what: str, verb: str) -> None:

@@ -30,6 +30,9 @@ class Projection:
     energy_j: float | None
     co2_g: float | None
     note: str | None = None  # why there is no figure, where there is none
+    # 95% interval of the full run's energy (J), from the per-item interval of step() marks
+    ci95_j: tuple[float, float] | None = None
+    ci95_co2_g: tuple[float, float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         items = self.measured_items
@@ -44,14 +47,26 @@ class Projection:
             "co2_g": self.co2_g,
             "car_km": None if self.co2_g is None else self.co2_g / CAR_G_PER_KM,
             "extrapolated": True,
+            "energy_j_ci95": None if self.ci95_j is None else list(self.ci95_j),
+            "co2_g_ci95": None if self.ci95_co2_g is None else list(self.ci95_co2_g),
         }
         if self.note is not None:
             out["note"] = self.note
         return out
 
 
-def project(spec: ProjectionSpec, energy_j: float | None, items: int, g_per_j: float, note: str | None = None) -> Projection:
-    """Extrapolate ``energy_j`` measured over ``items`` items to ``spec.count`` items."""
+def project(
+    spec: ProjectionSpec,
+    energy_j: float | None,
+    items: int,
+    g_per_j: float,
+    note: str | None = None,
+    ci95_per_item_j: tuple[float, float] | None = None,
+) -> Projection:
+    """Extrapolate ``energy_j`` measured over ``items`` items to ``spec.count`` items, and the
+    per-item 95% interval (where the phase's steps give one) to the same count."""
     per = None if energy_j is None or items <= 0 else energy_j / items
     total = None if per is None else per * spec.count
-    return Projection(spec, items, per, total, None if total is None else total * g_per_j, note)
+    ci = None if ci95_per_item_j is None or total is None else (ci95_per_item_j[0] * spec.count, ci95_per_item_j[1] * spec.count)
+    ci_co2 = None if ci is None else (ci[0] * g_per_j, ci[1] * g_per_j)
+    return Projection(spec, items, per, total, None if total is None else total * g_per_j, note, ci, ci_co2)

@@ -6,9 +6,10 @@ all a measured test costs while it runs. Everything else is computed once, at th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Iterable, Iterator, TypeVar
 
 from .budget import Budget
 from .projection import ProjectionSpec
@@ -16,12 +17,28 @@ from .projection import ProjectionSpec
 
 @dataclass
 class PhaseRecord:
+    """A phase's window, and where each of its items ended if the test said (``step()``)."""
+
     name: str
     t0: int
     t1: int = 0
     items: int | None = None
     budget: Budget | None = None  # set in code: carbon.phase(..., co2=...)
+    warmup: int = 0  # the first items, left out of the per-item statistics
+    marks: list[int] = field(default_factory=list)  # time.monotonic_ns() at each item's end
 
+    def step(self) -> None:
+        """Mark the end of one item (a training step, a generated image)."""
+        self.marks.append(time.monotonic_ns())
+
+    def steps(self, iterable: Iterable[T]) -> Iterator[T]:
+        """Yield each item of ``iterable``, marking its end when the loop asks for the next."""
+        for x in iterable:
+            yield x
+            self.marks.append(time.monotonic_ns())
+
+
+T = TypeVar("T")
 
 _NONE: Any = ()  # an empty sequence shared by every record until it gets its own list
 _NO_INFO: Any = MappingProxyType({})  # likewise, a read-only empty mapping

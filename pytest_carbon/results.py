@@ -19,6 +19,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 from .attribution import ChannelTotals
 from .budget import Budget, Violation
 from .projection import Projection
+from .steps import PerItem
 from .timeline import WindowEnergy
 from .units import CAR_G_PER_KM
 
@@ -122,6 +123,7 @@ class PhaseResult:
     window: Window
     items: int | None
     judged: Judged | None = None
+    per_item: PerItem | None = None  # from the test's step() marks; None: one figure, no spread
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
@@ -130,6 +132,7 @@ class PhaseResult:
         if self.items:
             out["energy_j_per_item"] = _per_item(self.window.energy_j, self.items)
             out["co2_g_per_item"] = _per_item(self.window.co2_g, self.items)
+        out["per_item"] = None if self.per_item is None else self.per_item.to_json()
         if self.judged is not None:
             j = self.judged
             out["budget"] = j.budget.as_dict() if j.budget else None

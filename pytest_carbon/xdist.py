@@ -44,7 +44,8 @@ def to_wire(rec: TestRecord, marker: Budget | None) -> dict[str, Any]:
         "t0": rec.t0,
         "t1": rec.t1,
         "phases": [
-            {"name": p.name, "t0": p.t0, "t1": p.t1, "items": p.items, "budget": p.budget.as_dict() if p.budget else None}
+            {"name": p.name, "t0": p.t0, "t1": p.t1, "items": p.items, "budget": p.budget.as_dict() if p.budget else None,
+             "warmup": p.warmup, "marks": p.marks}  # fmt: skip
             for p in rec.phases
         ],
         "pauses": [list(p) for p in rec.pauses],
@@ -60,7 +61,10 @@ def from_wire(d: dict[str, Any]) -> tuple[TestRecord, Budget | None, str | None]
     loc = d["location"]
     rec = TestRecord(d["nodeid"], (loc[0], loc[1], loc[2]), int(d["t0"]))
     rec.t1 = int(d["t1"])
-    rec.phases = [PhaseRecord(p["name"], int(p["t0"]), int(p["t1"]), p["items"], _budget(p["budget"])) for p in d["phases"]]
+    rec.phases = [
+        PhaseRecord(p["name"], int(p["t0"]), int(p["t1"]), p["items"], _budget(p["budget"]), int(p.get("warmup", 0)), [int(m) for m in p.get("marks", ())])
+        for p in d["phases"]
+    ]
     rec.pauses = [(int(a), int(b)) for a, b in d["pauses"]]
     rec.projections = [ProjectionSpec(a, int(b), c) for a, b, c in d["projections"]]
     rec.info = dict(d["info"], xdist_worker=d.get("worker"))

@@ -147,15 +147,30 @@ def _projections(report: dict[str, Any], console: Any, prefix: str) -> None:
     table.add_column("by car", justify="right", no_wrap=True)
     for t, p in rows:
         name = t["nodeid"][len(prefix) :] if prefix and t["nodeid"].startswith(prefix) else t["nodeid"]
-        table.add_row(
-            Text(name),
-            Text(p["label"]),
-            format_energy(p["energy_j_per_item"]),
-            format_energy(p["energy_j"]),
-            format_co2(p["co2_g"]),
-            format_distance(p["car_km"]),
-        )
+        energy, co2 = format_energy(p["energy_j"]), format_co2(p["co2_g"])
+        ci, ci_co2 = p.get("energy_j_ci95"), p.get("co2_g_ci95")
+        if ci and ci_co2:  # the per-item 95% interval, extrapolated alike
+            energy += f" [{format_energy(ci[0])} - {format_energy(ci[1])}]"
+            co2 += f" [{format_co2(ci_co2[0])} - {format_co2(ci_co2[1])}]"
+        table.add_row(Text(name), Text(p["label"]), format_energy(p["energy_j_per_item"]), energy, co2, format_distance(p["car_km"]))
     console.print(table)
+
+
+def per_item_text(p: dict[str, Any]) -> str:
+    """A phase's per-item figure for its label: the whole phase / items, or, where the test
+    marked its steps, the mean after the warm-up with its 95% interval."""
+    per = p.get("per_item")
+    if not isinstance(per, dict) or per.get("mean_j") is None:
+        return f", {format_co2(p.get('co2_g_per_item'))}/item"
+    g_per_j = (p["co2_g"] / p["energy_j"]["total"]) if p.get("co2_g") and p["energy_j"].get("total") else None
+    warm = f" ({per['warmup']['n']} warm-up)" if (per.get("warmup") or {}).get("n") else ""
+    if g_per_j is None:
+        return f"{warm}, {format_energy(per['mean_j'])}/item"
+    text = f"{warm}, {format_co2(per['mean_j'] * g_per_j)}/item"
+    ci = per.get("ci95_co2_g")
+    if ci:
+        text += f" [95%: {format_co2(ci[0])} - {format_co2(ci[1])}]"
+    return text
 
 
 LOG_WIDTH = 400  # columns for a log: wider than any table row in practice
@@ -223,8 +238,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
             for p in phases:
                 label = f"  - {p['name']}"
                 if p.get("items"):
-                    per = p.get("co2_g_per_item")
-                    label += f" x{p['items']}, {format_co2(per)}/item"
+                    label += f" x{p['items']}" + per_item_text(p)
                 cells = [Text(label, style="dim"), format_duration(p["duration_s"]), _g(p["energy_j"]["total"], e_scale), _g(p["co2_g"], c_scale)]
                 if with_budget:
                     if p.get("budget") or not p.get("item_budget"):

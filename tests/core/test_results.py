@@ -122,7 +122,11 @@ def test_projection():
     assert d == {
         "phase": "train", "label": "150k", "count": 150_000, "measured_items": 4, "factor": 37_500.0,
         "energy_j_per_item": 5.0, "energy_j": 750_000.0, "co2_g": 1500.0, "car_km": 1500.0 / 107.5, "extrapolated": True,
+        "energy_j_ci95": None, "co2_g_ci95": None,
     }  # fmt: skip
+    ranged = project(spec, 20.0, 4, 0.002, None, (4.5, 5.5))  # a per-item interval, to the full count
+    assert ranged.ci95_j == (675_000.0, 825_000.0) and ranged.ci95_co2_g == (1350.0, 1650.0)
+    assert ranged.to_json()["energy_j_ci95"] == [675_000.0, 825_000.0]
     none = project(spec, None, 4, 1.0, "why").to_json()
     assert (none["energy_j"], none["co2_g"], none["car_km"], none["note"]) == (None, None, None, "why")
     zero = project(spec, 20.0, 0, 1.0).to_json()
