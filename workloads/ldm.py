@@ -50,8 +50,11 @@ def scheduler(kind: str, steps: int) -> Any:
     return s
 
 
-def train_autoencoder(m: LDM, batches: Callable[[int], torch.Tensor], steps: int) -> float:
-    """``steps`` optimisation steps of the autoencoder (L1 + KL); returns the last loss."""
+def train_autoencoder(m: LDM, batches: Callable[[int], torch.Tensor], steps: int, step: Callable[[], None] | None = None) -> float:
+    """``steps`` optimisation steps of the autoencoder (L1 + KL); returns the last loss.
+
+    ``step`` is called after each optimisation step, the device's work finished (a phase's
+    ``step``, for per-step statistics)."""
     opt = torch.optim.Adam(m.autoencoder.parameters(), lr=1e-4)
     m.autoencoder.train()
     loss = torch.zeros(())
@@ -63,6 +66,7 @@ def train_autoencoder(m: LDM, batches: Callable[[int], torch.Tensor], steps: int
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        _marked(m.device, step)
     _sync(m.device)
     return float(loss.detach())
 
@@ -81,8 +85,11 @@ def _inferer(m: LDM, sched: Any) -> Any:
     return LatentDiffusionInferer(sched, scale_factor=m.scale_factor)
 
 
-def train_diffusion(m: LDM, batches: Callable[[int], torch.Tensor], steps: int, unet: Any = None) -> float:
-    """``steps`` optimisation steps of the diffusion UNet on the autoencoder's latents."""
+def train_diffusion(
+    m: LDM, batches: Callable[[int], torch.Tensor], steps: int, unet: Any = None, step: Callable[[], None] | None = None
+) -> float:
+    """``steps`` optimisation steps of the diffusion UNet on the autoencoder's latents
+    (``step``: as for :func:`train_autoencoder`)."""
     unet = unet if unet is not None else m.unet
     sched = scheduler("ddpm", 1000)
     inferer = _inferer(m, sched)
@@ -99,6 +106,7 @@ def train_diffusion(m: LDM, batches: Callable[[int], torch.Tensor], steps: int, 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        _marked(m.device, step)
     _sync(m.device)
     return float(loss.detach())
 
@@ -115,6 +123,12 @@ def sample(m: LDM, kind: str, steps: int, images: int) -> torch.Tensor:
     _sync(m.device)
     assert isinstance(out, torch.Tensor)
     return out
+
+
+def _marked(device: torch.device, step: Callable[[], None] | None) -> None:
+    if step is not None:  # a step's end is when the device has finished it
+        _sync(device)
+        step()
 
 
 def _sync(device: torch.device) -> None:
