@@ -38,6 +38,7 @@ class Budgets:
     table: BudgetTable
     mode: str = "enforce"
     require_measured: bool = False
+    inconclusive: str = "pass"
     test_budgets: Mapping[str, Budget] = field(default_factory=dict)
     verdicts: Mapping[str, Verdict] = field(default_factory=dict)
     markers: Mapping[str, Budget | None] = field(default_factory=dict)  # xdist: the workers' markers
@@ -58,7 +59,7 @@ class _Measurer:
         points = [t for r in records for p in r.phases for t in (p.t0, p.t1)]
         # Per-item chunks of phases with step() marks, each at least the coarsest resolution.
         self.resolution_ns = int(max(meters.resolution_s.values(), default=0.0) * 1e9)
-        points += [t for r in records for p in r.phases if p.marks for t in steps.points(p.t0, _marks(p), p.warmup, self.resolution_ns)]
+        points += [t for r in records for p in r.phases if p.marks for t in steps.points(p.t0, marks_in(p), p.warmup, self.resolution_ns)]
         self.per_channel, self.totals = attribute(meters.channels, spans, points)
 
     def window(self, spans: Sequence[tuple[int, int]], claims: frozenset[str] | None) -> Window:
@@ -73,7 +74,7 @@ class _Measurer:
         return measure_window(energies, duration_s, m.resolution_s, m.estimated, m.g_per_j, foreign)
 
 
-def _marks(p: PhaseRecord) -> list[int]:
+def marks_in(p: PhaseRecord) -> list[int]:
     """A phase's step marks inside it (a mark from after its end is not its item's)."""
     return [m for m in p.marks if p.t0 < m <= p.t1]
 
@@ -82,7 +83,12 @@ def _per_item(mz: _Measurer, p: PhaseRecord, claims: frozenset[str] | None) -> s
     if not p.marks:
         return None
     energy = lambda a, b: mz.window([(a, b)], claims).energy_j  # noqa: E731
-    return steps.per_item(p.t0, _marks(p), p.warmup, mz.resolution_ns, energy, mz.meters.g_per_j)
+    return steps.per_item(p.t0, marks_in(p), p.warmup, mz.resolution_ns, energy, mz.meters.g_per_j)
+
+
+def interval_of(per: steps.PerItem | None) -> tuple[float, int, tuple[float, float]] | None:
+    """What a per-item budget is judged on: (mean J, items, 95% interval), where there is one."""
+    return None if per is None or per.ci95_j is None else (per.mean_j, per.n, per.ci95_j)
 
 
 def _spans_energy(ca: ChannelAttribution, spans: Sequence[tuple[int, int]]) -> WindowEnergy:
@@ -162,6 +168,7 @@ def build_run(
             attempts = tuple(Attempt(a.outcome, aw.duration_s, aw.energy_j) for a, aw in windows)
             w = mz.window([span for a in group for span in a.spans()], claims)
         phase_windows = [(p, mz.window([(p.t0, p.t1)], claims)) for p in r.phases]
+        per_items = [_per_item(mz, p, claims) for p in r.phases]
         # Each phase's (budget, per-item budget), looked up once for the verdict and the report.
         phase_budgets = [for_phase(table, p.name, p.budget) for p in r.phases] if use_budgets else []
         verdict = budgets.verdicts.get(r.nodeid)
@@ -169,15 +176,19 @@ def build_run(
             b = for_test(table, r.nodeid, budgets.markers.get(r.nodeid))
             if b is not None:
                 test_budgets[r.nodeid] = b
-            checks = [PhaseCheck(p.name, pb, ib, pw, p.items) for (p, pw), (pb, ib) in zip(phase_windows, phase_budgets)]
-            verdict = None if r.outcome in NOT_JUDGED else judge(b, w_last, checks, require_measured=budgets.require_measured)
+            checks = [
+                PhaseCheck(p.name, pb, ib, pw, p.items, interval_of(per_items[i]) if ib else None)
+                for i, ((p, pw), (pb, ib)) in enumerate(zip(phase_windows, phase_budgets))
+            ]
+            bs = budgets
+            verdict = None if r.outcome in NOT_JUDGED else judge(b, w_last, checks, require_measured=bs.require_measured, inconclusive=bs.inconclusive)
         phases = []
         for i, (p, pw) in enumerate(phase_windows):
             judged = None
             if use_budgets:
                 pb, ib = phase_budgets[i]
                 judged = Judged(pb, _phase_violations(verdict, p.name), ib)
-            phases.append(PhaseResult(p.name, pw, p.items, judged, _per_item(mz, p, claims)))
+            phases.append(PhaseResult(p.name, pw, p.items, judged, per_items[i]))
         judged = judged_on = None
         if use_budgets:
             own = () if verdict is None else tuple(v for v in verdict.violations if v.subject == "test")

@@ -47,14 +47,19 @@ class Budget:
 @dataclass(frozen=True)
 class Violation:
     subject: str  # "test", "phase 'sample'", "per item of phase 'sample'", "session"
-    metric: str  # "co2" | "energy" | "unmeasured"
+    # "co2" | "energy": over; "unmeasured": cannot be judged and fails (require_measured);
+    # "undecided": unknown energy, reported only; "inconclusive": a per-item interval that
+    # straddles the limit, reported only; "unproven": the same with inconclusive = "fail"
+    metric: str
     measured: float | None
     limit: float
     budget: Budget
-    reason: str = ""  # for "unmeasured": why the measurement cannot be judged
+    reason: str = ""  # for "unmeasured" and "undecided": why the measurement cannot be judged
+    interval: tuple[float, float] | None = None  # the 95% interval judged, in the limit's unit
+    unit: str = ""  # "co2" or "energy": what measured, limit and interval are, where metric says neither
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "subject": self.subject,
             "metric": self.metric,
             "measured": self.measured,
@@ -63,6 +68,18 @@ class Violation:
             "key": self.budget.key,
             "reason": self.reason,
         }
+        if self.interval is not None:
+            out["interval"] = list(self.interval)
+            out["unit"] = self.unit
+        return out
+
+
+# Findings that are reported but do not fail a test.
+PASSING_METRICS = frozenset({"undecided", "inconclusive"})
+
+
+def fails(v: Violation) -> bool:
+    return v.metric not in PASSING_METRICS
 
 
 @dataclass(frozen=True)
@@ -227,13 +244,52 @@ def check(subject: str, budget: Budget | None, m: Measured, *, require_measured:
     return out
 
 
+def check_interval(subject: str, budget: Budget, m: Measured, ci_j: tuple[float, float], *, inconclusive: str = "pass") -> list[Violation]:
+    """A per-item budget against the per-item measurement ``m`` and its 95% interval (J).
+
+    Over when the interval's lower bound is over the limit, within when its upper bound is
+    within; otherwise inconclusive (failing only with ``inconclusive = "fail"``).
+    """
+    g_per_j = None if m.co2_g is None or not m.energy_j else m.co2_g / m.energy_j
+    out = []
+    for metric, limit, scale in (("co2", budget.co2_g, g_per_j), ("energy", budget.energy_j, 1.0)):
+        if limit is None or scale is None:
+            continue
+        lo, hi = ci_j[0] * scale, ci_j[1] * scale
+        measured = m.co2_g if metric == "co2" else m.energy_j
+        if lo > limit:
+            out.append(Violation(subject, metric, measured, limit, budget, interval=(lo, hi), unit=metric))
+        elif hi > limit:
+            word = "unproven" if inconclusive == "fail" else "inconclusive"
+            out.append(Violation(subject, word, measured, limit, budget, interval=(lo, hi), unit=metric))
+    return out
+
+
 def check_phase(
-    name: str, budget: Budget | None, item_budget: Budget | None, m: Measured, items: int | None, *, require_measured: bool = False
+    name: str,
+    budget: Budget | None,
+    item_budget: Budget | None,
+    m: Measured,
+    items: int | None,
+    *,
+    require_measured: bool = False,
+    per_item: tuple[float, int, tuple[float, float]] | None = None,
+    inconclusive: str = "pass",
 ) -> tuple[list[Violation], list[Violation]]:
-    """(phase violations, per-item violations) of one phase measured as ``m`` over ``items``."""
+    """(phase violations, per-item violations) of one phase measured as ``m`` over ``items``.
+
+    ``per_item``: (mean J per item, items, 95% interval of the mean in J) from the phase's
+    step marks, judged with :func:`check_interval` instead of the phase's energy / items.
+    """
     whole = check(f"phase {name!r}", budget, m, require_measured=require_measured)
     if not (item_budget and items):
         return whole, []
+    if per_item is not None and m.energy_j is not None and not (require_measured and m.estimated):
+        mean, n, ci = per_item
+        g_per_j = None if m.co2_g is None or not m.energy_j else m.co2_g / m.energy_j
+        per_m = Measurement(None if g_per_j is None else mean * g_per_j, mean, m.estimated)
+        subject = f"per item of phase {name!r} ({n} items after the warm-up)"
+        return whole, check_interval(subject, item_budget, per_m, ci, inconclusive=inconclusive)
     # What one item cost; the findings keep the phase's own measurement for their context.
     per = Measurement(
         None if m.co2_g is None else m.co2_g / items,
@@ -262,6 +318,7 @@ class PhaseCheck:
     item_budget: Budget | None
     measurement: Measured
     items: int | None
+    per_item: tuple[float, int, tuple[float, float]] | None = None  # see check_phase
 
 
 @dataclass(frozen=True)
@@ -278,8 +335,8 @@ class Verdict:
 
     @property
     def failing(self) -> bool:
-        """Whether a finding is a real violation (not an undecided, unknown measurement)."""
-        return any(f.violation.metric != "undecided" for f in self.findings)
+        """Whether a finding fails the test (not one that is only reported: undecided, inconclusive)."""
+        return any(fails(f.violation) for f in self.findings)
 
 
 def judge(
@@ -288,6 +345,7 @@ def judge(
     phases: Sequence[PhaseCheck] = (),
     *,
     require_measured: bool = False,
+    inconclusive: str = "pass",
 ) -> Verdict | None:
     """A test's verdict: its own budget and its phases', or None where nothing is budgeted.
 
@@ -301,7 +359,9 @@ def judge(
     for p in phases:
         if not (p.budget or p.item_budget):
             continue
-        whole, each = check_phase(p.name, p.budget, p.item_budget, p.measurement, p.items, require_measured=req)
+        whole, each = check_phase(
+            p.name, p.budget, p.item_budget, p.measurement, p.items, require_measured=req, per_item=p.per_item, inconclusive=inconclusive
+        )
         findings += [Finding(v, p.measurement) for v in whole]
         findings += [Finding(v, p.measurement, p.items) for v in each]
     return Verdict(budget, measurement, tuple(findings))

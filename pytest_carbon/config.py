@@ -49,6 +49,7 @@ class Settings:
     budgets: BudgetTable = field(default_factory=BudgetTable)
     budget_mode: str = "enforce"  # enforce | warn | off
     require_measured: bool = False
+    inconclusive: str = "pass"  # pass | fail: a per-item interval straddling its limit
     baseline: str | None = None
     max_regression: float = 0.10
     min_delta: float = 50.0  # J
@@ -176,6 +177,12 @@ def _mode(v: Any) -> str:
     raise ConfigError("must be enforce (budgets fail tests), warn (report only) or off")
 
 
+def _inconclusive(v: Any) -> str:
+    if isinstance(v, str) and v.strip().lower() in ("pass", "fail"):
+        return v.strip().lower()
+    raise ConfigError("must be pass (an interval straddling a per-item limit is reported only) or fail (it fails the test)")
+
+
 def _scope(v: Any) -> str:
     if isinstance(v, str) and v.strip().lower() in ("auto", "process", "machine"):
         return v.strip().lower()
@@ -238,6 +245,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "record": _path,
     "budget_mode": _mode,
     "require_measured": _bool,
+    "inconclusive": _inconclusive,
     "baseline": _path,
     "max_regression": parse_percent,
     "min_delta": parse_energy_j,

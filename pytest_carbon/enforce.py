@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import steps
+from .assemble import interval_of, marks_in
 from .budget import Budget, PhaseCheck, for_phase, judge
+from .records import PhaseRecord
 from .selection import rename_hint
 from .report import verdicts
 
@@ -66,6 +69,15 @@ def parse_marker(item: pytest.Item, name: str = "carbon") -> Budget | None:
         raise pytest.UsageError(f"pytest-carbon: {e}") from None
 
 
+def _per_item_live(s: "CarbonSession", p: PhaseRecord) -> tuple[float, int, tuple[float, float]] | None:
+    """A stepped phase's per-item mean and interval from the readings so far."""
+    if not p.marks or s.sampler is None:
+        return None
+    res_ns = int(max(s.sampler.resolution().values(), default=0.0) * 1e9)
+    per = steps.per_item(p.t0, marks_in(p), p.warmup, res_ns, lambda a, b: s.measure_live(a, b).energy_j)
+    return interval_of(per)
+
+
 class BudgetEnforcer:
     """Registered only when some budget exists: judges each test when its call ends."""
 
@@ -92,8 +104,9 @@ class BudgetEnforcer:
             return  # nothing to judge: no wait for the sampler
         t1 = time.monotonic_ns()
         s.wait_for_sampler(rec, t1)
-        checks = [PhaseCheck(p.name, pb, ib, s.measure_live(p.t0, p.t1), p.items) for p, pb, ib in phases]
-        verdict = judge(budget, s.measure_live(rec.t0, t1), checks, require_measured=s.settings.require_measured)
+        checks = [PhaseCheck(p.name, pb, ib, s.measure_live(p.t0, p.t1), p.items, _per_item_live(s, p) if ib else None) for p, pb, ib in phases]
+        st = s.settings
+        verdict = judge(budget, s.measure_live(rec.t0, t1), checks, require_measured=st.require_measured, inconclusive=st.inconclusive)
         if verdict is None:
             return
         s.verdicts[rec.nodeid] = verdict

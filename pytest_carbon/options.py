@@ -22,6 +22,7 @@ FLAGS = {
     "record": "--carbon-record",
     "budget_mode": "--carbon-budgets",
     "require_measured": "--carbon-require-measured",
+    "inconclusive": "--carbon-inconclusive",
     "baseline": "--carbon-baseline",
     "max_regression": "--carbon-max-regression",
     "min_delta": "--carbon-min-delta",
@@ -49,6 +50,7 @@ HELP = {
     "record": "write the meters' timeline to PATH, replayable with --carbon-meter replay:PATH",
     "budget_mode": "enforce (default: over-budget tests fail), warn (report only) or off",
     "require_measured": "fail budgets judged on estimates (no energy counter) or unknown energy",
+    "inconclusive": "pass (default: reported only) or fail: a per-item budget whose 95%% interval straddles the limit",
     "baseline": "compare with this earlier report (e.g. main's); regressions fail the run",
     "max_regression": "relative energy growth that counts as a regression (default 10%%)",
     "min_delta": "absolute energy growth below which nothing regresses (default 50 J)",
@@ -61,7 +63,7 @@ HELP = {
 METAVAR = {
     "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "scope": "process|machine|auto", "country": "ISO3", "region": "CODE",
     "cloud": "PROVIDER:REGION", "intensity": "G_PER_KWH", "pue": "X", "top": "N", "record": "PATH",
-    "budget_mode": "enforce|warn|off",
+    "budget_mode": "enforce|warn|off", "inconclusive": "pass|fail",
     "baseline": "PATH", "max_regression": "PERCENT", "min_delta": "ENERGY", "github_comment": "PATH",
     "month": "1-12|auto", "whatif": "ZONES", "html": "PATH", "marker": "NAME",
 }  # fmt: skip

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple, Sequence
 
 from .attribution import ChannelTotals
-from .budget import Budget, Violation
+from .budget import Budget, Violation, fails
 from .projection import Projection
 from .steps import PerItem
 from .timeline import WindowEnergy
@@ -179,7 +179,7 @@ class TestResult(NamedTuple):
     @property
     def failing(self) -> bool:
         """Over a budget (an undecided verdict on unknown energy is not a failure)."""
-        return any(v.metric != "undecided" for v in self.violations)
+        return any(fails(v) for v in self.violations)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"nodeid": self.nodeid, "file": self.file, "line": self.line, "outcome": self.outcome}

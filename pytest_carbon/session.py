@@ -21,7 +21,7 @@ import pytest
 from . import intensity as intensity_mod
 from . import outputs
 from .assemble import Budgets, Meters, build_run
-from .budget import Budget, Measurement, Verdict, for_test, judge_session
+from .budget import Budget, Measurement, Verdict, fails, for_test, judge_session
 from .compare import Comparison
 from .config import Settings
 from .meters import LoadProbe, MeterUnavailable, open_meters
@@ -338,7 +338,7 @@ class CarbonSession:
         budgets = Budgets(
             table=s.budgets,
             mode=s.budget_mode,
-            require_measured=s.require_measured,
+            require_measured=s.require_measured, inconclusive=s.inconclusive,
             test_budgets=self.test_budgets,
             verdicts=self.verdicts,
             markers=self._markers,
@@ -389,11 +389,11 @@ class CarbonSession:
             from .report.verdicts import headline
 
             for t in self.result.tests:
-                failing = [v for v in t.violations if v.metric != "undecided"]
+                failing = [v for v in t.violations if fails(v)]
                 failures += bool(failing)
                 self.messages += [f"FAIL {t.nodeid}: {headline(v)}" for v in failing]
         budgets = self.result.budgets
-        if enforce and budgets is not None and any(v.metric != "undecided" for v in budgets.session_violations):
+        if enforce and budgets is not None and any(fails(v) for v in budgets.session_violations):
             failures += 1
         if self.comparison is not None and self.comparison.failed:
             failures += 1

@@ -107,6 +107,7 @@ class PerItem:
             "mean_j": self.mean_j,
             "ci95_j": None if self.ci95_j is None else list(self.ci95_j),
             "median_co2_g": co2(self.median_j),
+            "mean_co2_g": co2(self.mean_j),
             "ci95_co2_g": None if self.ci95_j is None else [self.ci95_j[0] * g_per_j, self.ci95_j[1] * g_per_j],
             "approximate": self.approximate,
             "unknown_chunks": self.unknown_chunks,

@@ -78,3 +78,38 @@ def test_bad_warmup_is_refused(pytester):
     result = pytester.runpytest("--carbon-meter", "constant:cpu=1W")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*carbon.phase('x', warmup=...) must be a whole number of items, 0 or more, got -1*"])
+
+
+UNEVEN = """
+import time
+
+def test_uneven(carbon):
+    with carbon.phase("train") as ph:
+        t = time.monotonic_ns()
+        for ms in [10, 30] * 10:  # items of 1 J and 3 J at 100 W: mean 2 J, a wide interval
+            t += ms * 1_000_000
+            while time.monotonic_ns() < t:
+                pass
+            ph.step()
+"""
+
+
+@pytest.mark.parametrize(
+    ("limit", "extra", "outcome", "line"),
+    [
+        ("2.1 J", (), "passed", "*::test_uneven: carbon budget of per item of phase 'train' (20 items after the warm-up) inconclusive: the 95% interval * J - * J straddles the limit 2.10 J*"),
+        ("2.1 J", ("--carbon-inconclusive", "fail"), "failed", "*not shown to be met: the 95% interval * straddles the limit 2.10 J, and inconclusive = \"fail\"*"),
+        ("0.5 J", (), "failed", "carbon budget exceeded in per item of phase 'train' *: * J > 0.500 J (95% interval * J - * J)*"),
+        ("10 J", (), "passed", None),
+    ],
+)
+def test_a_per_item_budget_is_judged_on_the_interval(pytester, limit, extra, outcome, line):
+    pytester.makepyprojecttoml(f'[tool.pytest-carbon.budgets]\n"phase:train/item" = {{ energy = "{limit}" }}\n')
+    pytester.makepyfile(UNEVEN)
+    result = pytester.runpytest("--carbon-meter", "constant:cpu=100W", "--carbon-json", "r.json", *extra)
+    result.assert_outcomes(**{outcome: 1})
+    if line:
+        result.stdout.fnmatch_lines([line])
+    (t,) = load_report(pytester.path / "r.json")["tests"]
+    per = t["phases"][0]["per_item"]
+    assert per["ci95_j"][0] < 2.1 < per["ci95_j"][1]  # the uneven items make a wide interval

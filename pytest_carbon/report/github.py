@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..budget import PASSING_METRICS
 from ..compare import Change, Comparison
 from ..units import format_co2, format_distance, format_energy
 from .view import by_co2
@@ -55,13 +56,13 @@ def annotation_lines(report: dict[str, Any], comparison: Comparison | None, relo
     level = "warning" if b.get("mode") == "warn" else "error"  # warn mode fails nothing
     for t in report["tests"]:
         for d in violations_of(t):
-            if d["metric"] == "undecided":
+            if d["metric"] in PASSING_METRICS:
                 continue
             out.append(
                 annotation(level, headline(from_dict(d)), file=relocate(t.get("file")), line=t.get("line"), title=f"carbon budget: {t['nodeid']}")
             )
     for d in b.get("session_violations", []):
-        if d["metric"] != "undecided":
+        if d["metric"] not in PASSING_METRICS:
             out.append(annotation(level, headline(from_dict(d)), title="carbon budget: session"))
     if comparison is not None:
         for ch in comparison.regressions:
@@ -140,7 +141,7 @@ def summary_markdown(report: dict[str, Any], comparison: Comparison | None = Non
         for t in tests:
             bud = ""
             found = violations_of(t)
-            if any(d["metric"] != "undecided" for d in found):
+            if any(d["metric"] not in PASSING_METRICS for d in found):
                 bud = "❌ over"
             elif t.get("budget"):
                 bud = "✅ within"

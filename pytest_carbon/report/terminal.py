@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ..budget import DISTURBED_SHARE
+from ..budget import DISTURBED_SHARE, PASSING_METRICS
 from ..units import CAR_G_PER_KM, J_PER_WH, format_co2, format_distance, format_duration, format_energy
 from ..units import significant as _sig
 from .view import by_co2, no_commands
@@ -115,13 +115,13 @@ def _budget_lines(report: dict[str, Any], console: Any) -> None:
         console.print(Text(f"Budgets ({mode}): {n} test{'s' if n != 1 else ''} with a budget, {verdict}", style=style))
     for t in report["tests"]:
         for d in violations_of(t):
-            if d["metric"] == "undecided":
+            if d["metric"] in PASSING_METRICS:
                 console.print(Text(f"{t['nodeid']}: {headline(from_dict(d))}", style="yellow"))
             elif mode == "warn":
                 console.print(Text(f"WARN {t['nodeid']}: {headline(from_dict(d))}", style="yellow"))
     for d in b.get("session_violations", []):
         v = from_dict(d)
-        word = "" if v.metric == "undecided" else ("FAIL " if mode == "enforce" else "WARN ")
+        word = "" if v.metric in PASSING_METRICS else ("FAIL " if mode == "enforce" else "WARN ")
         console.print(Text(word + headline(v), style="bold red" if word == "FAIL " else "yellow"))
     if b.get("session") and not b.get("session_violations"):
         tot = report["totals"]
@@ -166,7 +166,7 @@ def per_item_text(p: dict[str, Any]) -> str:
     warm = f" ({per['warmup']['n']} warm-up)" if (per.get("warmup") or {}).get("n") else ""
     if g_per_j is None:
         return f"{warm}, {format_energy(per['mean_j'])}/item"
-    text = f"{warm}, {format_co2(per['mean_j'] * g_per_j)}/item"
+    text = f"{warm}, {format_co2(per.get('mean_co2_g', per['mean_j'] * g_per_j))}/item"
     ci = per.get("ci95_co2_g")
     if ci:
         text += f" [95%: {format_co2(ci[0])} - {format_co2(ci[1])}]"
@@ -243,8 +243,12 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 if with_budget:
                     if p.get("budget") or not p.get("item_budget"):
                         cells.append(_use(p.get("budget"), p["co2_g"], p["energy_j"]["total"]))
-                    else:  # the per-item budget, judged per item
-                        cell = _use(p["item_budget"], p.get("co2_g_per_item"), p.get("energy_j_per_item"))
+                    else:  # the per-item budget, judged per item (after the warm-up, where steps were marked)
+                        per = p.get("per_item") or {}
+                        if per.get("mean_j") is not None:
+                            cell = _use(p["item_budget"], per.get("mean_co2_g"), per["mean_j"])
+                        else:
+                            cell = _use(p["item_budget"], p.get("co2_g_per_item"), p.get("energy_j_per_item"))
                         cells.append(cell + "/item" if cell.plain else cell)
                 table.add_row(*cells, _flags(p, per_row_approx), style="dim")
             hidden = len(t.get("phases", [])) - len(phases)

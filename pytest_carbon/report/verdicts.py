@@ -17,11 +17,21 @@ def headline(v: Violation) -> str:
     where = f"({v.budget.source})"
     if v.metric == "undecided":
         return f"carbon budget of {v.subject} not judged: {v.reason} {where}"
+    if v.metric in ("inconclusive", "unproven") and v.interval is not None:
+        lo, hi = (_amount(v.unit, x) for x in v.interval)
+        tail = "" if v.metric == "inconclusive" else ', and inconclusive = "fail"'
+        return (
+            f"carbon budget of {v.subject} {'inconclusive' if v.metric == 'inconclusive' else 'not shown to be met'}:"
+            f" the 95% interval {lo} - {hi} straddles the limit {_amount(v.unit, v.limit)}{tail} {where}"
+        )
     if v.metric == "unmeasured":
         return f"carbon budget of {v.subject} cannot be met: {v.reason} {where}"
     scope = "" if v.subject == "test" else f" in {v.subject}"
     assert v.measured is not None
-    return f"carbon budget exceeded{scope}: {_amount(v.metric, v.measured)} > {_amount(v.metric, v.limit)} {where}"
+    over = f"carbon budget exceeded{scope}: {_amount(v.metric, v.measured)} > {_amount(v.metric, v.limit)}"
+    if v.interval is not None:
+        over += f" (95% interval {_amount(v.metric, v.interval[0])} - {_amount(v.metric, v.interval[1])})"
+    return f"{over} {where}"
 
 
 def detail(m: Measured, intensity: dict[str, Any], pue: float, items: int | None = None) -> str:
@@ -47,7 +57,7 @@ def failure_text(findings: Sequence[Finding], intensity: dict[str, Any], pue: fl
     lines = []
     for f in findings:
         lines.append(headline(f.violation))
-        if f.violation.metric not in ("unmeasured", "undecided"):
+        if f.violation.metric not in ("unmeasured", "undecided", "inconclusive"):
             lines.append(detail(f.measurement, intensity, pue, f.items))
     return "\n".join(lines)
 
@@ -83,7 +93,9 @@ def findings_of(report: dict[str, Any]) -> list[tuple[str, Violation]]:
 
 def from_dict(d: dict[str, Any]) -> Violation:
     """A violation as stored in the JSON report, for rendering saved reports."""
+    interval = d.get("interval")
     return Violation(
         d["subject"], d["metric"], d.get("measured"), d.get("limit", 0.0),
         Budget(None, None, d.get("source", ""), d.get("key", "")), d.get("reason", ""),
+        (interval[0], interval[1]) if isinstance(interval, list) and len(interval) == 2 else None, d.get("unit", ""),
     )  # fmt: skip

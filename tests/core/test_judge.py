@@ -158,3 +158,38 @@ def test_require_measured_reaches_the_test_budget():
 
 def test_session_judgement_accepts_estimates_unless_asked():
     assert judge_session(B, Measurement(0.5, 50.0, estimated=True), gaps=False) == ()
+
+
+def test_a_per_item_interval_is_over_within_or_inconclusive():
+    from pytest_carbon.budget import check_interval, fails
+
+    b = Budget(None, 2.0, "src", "phase:train/item")  # 2 J per item
+    m = Measurement(None, 2.5, True)
+    over = check_interval("per item", b, m, (2.1, 2.9))
+    assert [(v.metric, v.measured, v.limit, v.interval, v.unit) for v in over] == [("energy", 2.5, 2.0, (2.1, 2.9), "energy")]
+    assert check_interval("per item", b, Measurement(None, 1.5, True), (1.2, 2.0)) == []  # the upper bound is within
+    (straddle,) = check_interval("per item", b, Measurement(None, 1.9, True), (1.5, 2.3))
+    assert (straddle.metric, straddle.interval) == ("inconclusive", (1.5, 2.3)) and not fails(straddle)
+    (strict,) = check_interval("per item", b, Measurement(None, 1.9, True), (1.5, 2.3), inconclusive="fail")
+    assert strict.metric == "unproven" and fails(strict)
+    # A CO2 limit: the interval in grams from the measurement's g per J (here 0.5 g/J)
+    c = Budget(1.0, None, "src", "k")
+    (v,) = check_interval("per item", c, Measurement(1.25, 2.5, True), (2.2, 2.8))
+    assert (v.metric, v.interval, v.unit) == ("co2", (1.1, 1.4), "co2")
+    assert v.as_dict()["interval"] == [1.1, 1.4] and v.as_dict()["unit"] == "co2"
+
+
+def test_a_stepped_phase_is_judged_on_its_interval_and_the_verdict_fails_only_when_over():
+    ib = Budget(None, 2.0, "src", "phase:train/item")
+    pm = Measurement(None, 30.0, True)  # the whole phase: 30 J over 12 items (2.5 J each, warm-up included)
+    straddling = PhaseCheck("train", None, ib, pm, 12, (1.9, 10, (1.5, 2.3)))
+    v = judge(None, Measurement(None, 40.0, True), [straddling])
+    assert v is not None and [f.violation.metric for f in v.findings] == ["inconclusive"] and not v.failing
+    assert v.findings[0].violation.subject == "per item of phase 'train' (10 items after the warm-up)"
+    strict = judge(None, Measurement(None, 40.0, True), [straddling], inconclusive="fail")
+    assert strict is not None and strict.failing
+    over = judge(None, Measurement(None, 40.0, True), [PhaseCheck("train", None, ib, pm, 12, (2.5, 10, (2.2, 2.8)))])
+    assert over is not None and over.failing and over.findings[0].violation.interval == (2.2, 2.8)
+    # Without an interval: the phase's energy / items, as before (30 / 12 = 2.5 J > 2 J)
+    plain = judge(None, Measurement(None, 40.0, True), [PhaseCheck("train", None, ib, pm, 12)])
+    assert plain is not None and plain.failing and plain.findings[0].violation.measured == 2.5
