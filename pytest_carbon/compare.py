@@ -2,7 +2,9 @@
 
 Energy (J) is compared, not CO2: two runners' grids may differ, and the same work should not
 look like a regression because it ran elsewhere. A test regresses when its energy grows by
-more than *both* the relative threshold and the absolute floor. A test missing from one
+more than *both* the relative threshold and the absolute floor, and, where both runs measured
+the test's noise (the 95% intervals of its stepped phases), by more than the two runs'
+combined noise. A test missing from one
 side is new or removed, and a test whose energy is unknown on either side (a meter gap) or
 that an interrupted run cut short is listed as not comparable, never compared as zero or as
 its partial energy.
@@ -10,6 +12,8 @@ its partial energy.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +29,8 @@ class Change:
     head_co2_g: float | None
     file: str | None = None
     line: int | None = None
+    noise_j: float | None = None  # the two runs' combined 95% noise, where both have one
+
 
     @property
     def delta_j(self) -> float | None:
@@ -47,6 +53,7 @@ class Change:
             "change": self.ratio,
             "base_co2_g": self.base_co2_g,
             "head_co2_g": self.head_co2_g,
+            "noise_j": self.noise_j,
         }
 
 
@@ -93,6 +100,20 @@ def _hardware(report: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     return str(hw.get("cpu")), tuple(hw.get("gpus") or ())
 
 
+def noise_j(test: dict[str, Any]) -> float | None:
+    """A test's 95% noise in J: from its stepped phases' per-item intervals, each half-width
+    times the phase's items after the warm-up, added in quadrature; None without any."""
+    parts = []
+    for p in test.get("phases") or []:
+        per = p.get("per_item") if isinstance(p, dict) else None
+        if not isinstance(per, dict):
+            continue
+        ci, n = per.get("ci95_j"), per.get("n")
+        if isinstance(ci, list) and len(ci) == 2 and isinstance(n, int):
+            parts.append((ci[1] - ci[0]) / 2 * n)
+    return math.sqrt(sum(x * x for x in parts)) if parts else None
+
+
 def compare(base: dict[str, Any], head: dict[str, Any], max_regression: float = 0.10, min_delta_j: float = 50.0) -> Comparison:
     """Compare ``head`` with ``base`` test by test (both reports as loaded dicts)."""
     c = Comparison(max_regression, min_delta_j)
@@ -109,13 +130,17 @@ def compare(base: dict[str, Any], head: dict[str, Any], max_regression: float = 
             h.get("file"),
             h.get("line"),
         )
+        nb, nh = (None, None) if b is None else (noise_j(b), noise_j(h))
+        if nb is not None and nh is not None:
+            ch = dataclasses.replace(ch, noise_j=math.sqrt(nb * nb + nh * nh))
+        noisy = ch.noise_j is not None and ch.delta_j is not None and abs(ch.delta_j) <= ch.noise_j
         if b is None:
             c.new.append(ch)
         elif ch.delta_j is None or INTERRUPTED in (b.get("outcome"), h.get("outcome")):
             c.unknown.append(ch)  # unknown energy, or the partial energy of a test cut short
-        elif ch.delta_j > min_delta_j and (ch.base_j == 0 or (ch.ratio or 0.0) > max_regression):
+        elif ch.delta_j > min_delta_j and (ch.base_j == 0 or (ch.ratio or 0.0) > max_regression) and not noisy:
             c.regressions.append(ch)
-        elif ch.delta_j < -min_delta_j and (ch.ratio or 0.0) < -max_regression:
+        elif ch.delta_j < -min_delta_j and (ch.ratio or 0.0) < -max_regression and not noisy:
             c.improvements.append(ch)
         else:
             c.unchanged.append(ch)

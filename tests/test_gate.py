@@ -248,3 +248,24 @@ def test_warn_mode_annotations_are_warnings(pytester, monkeypatch):
     assert result.ret == 0
     result.stdout.fnmatch_lines(["::warning file=*,line=2,title=carbon budget%3A *test_big::carbon budget exceeded*"])
     assert not [line for line in result.outlines if line.startswith("::error")]
+
+
+def test_a_comparison_prints_the_noise_it_used():
+    import io
+
+    from rich.console import Console
+
+    from pytest_carbon.report.github import comparison_markdown, regression_text
+    from pytest_carbon.report.terminal import render_comparison
+
+    def run(energy: float, ci: list[float]) -> dict:
+        phase = {"name": "train", "per_item": {"n": 100, "ci95_j": ci}}
+        return {"run": {}, "tests": [{"nodeid": "t.py::test_train", "energy_j": {"total": energy}, "co2_g": 1.0, "phases": [phase]}]}
+
+    c = compare(run(1000.0, [9.9, 10.1]), run(1300.0, [12.9, 13.1]), 0.1, 50.0)  # noise: hypot(10, 10) J
+    buf = io.StringIO()
+    render_comparison(c, Console(file=buf, width=200, no_color=True))
+    text = buf.getvalue()
+    assert "noise (95%)" in text and "±14.1 J" in text
+    assert "outside the runs' combined noise of 14.1 J" in text
+    assert "±14.1 J" in "\n".join(comparison_markdown(c)) and "noise ±14.1 J" in regression_text(c.regressions[0])

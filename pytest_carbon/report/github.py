@@ -75,9 +75,10 @@ def annotation_lines(report: dict[str, Any], comparison: Comparison | None, relo
 
 
 def regression_text(ch: Change) -> str:
+    noise = "" if ch.noise_j is None else f", noise ±{format_energy(ch.noise_j)}"
     return (
         f"energy {format_energy(ch.base_j)} -> {format_energy(ch.head_j)}"
-        f" ({'+' if (ch.ratio or 0) >= 0 else ''}{(ch.ratio or 0):.0%}, {format_energy(ch.delta_j)} more)"
+        f" ({'+' if (ch.ratio or 0) >= 0 else ''}{(ch.ratio or 0):.0%}, {format_energy(ch.delta_j)} more{noise})"
     )
 
 
@@ -90,7 +91,8 @@ def comparison_markdown(c: Comparison) -> list[str]:
     verdict = "**regressions found**" if c.failed else "no regression"
     lines.append(
         f"{verdict}: a test regresses when its energy grows by more than {c.max_regression:.0%}"
-        f" and by more than {format_energy(c.min_delta_j)}. Energy is compared, not CO2, since runners' grids differ."
+        f" and by more than {format_energy(c.min_delta_j)} (and, where both runs measured their noise from"
+        " marked steps, by more than their combined 95% noise). Energy is compared, not CO2, since runners' grids differ."
     )
     lines.append("")
     for w in c.warnings:
@@ -99,12 +101,12 @@ def comparison_markdown(c: Comparison) -> list[str]:
         lines.append("")
     rows = [("regression", ch) for ch in c.regressions] + [("improvement", ch) for ch in c.improvements]
     if rows:
-        lines += ["| | test | baseline | this run | change | CO2eq |", "|---|---|--:|--:|--:|--:|"]
+        lines += ["| | test | baseline | this run | change | noise (95%) | CO2eq |", "|---|---|--:|--:|--:|--:|--:|"]
         for kind, ch in rows:
             mark = "🔺" if kind == "regression" else "🔻"
             lines.append(
                 f"| {mark} | {md(ch.nodeid)} | {format_energy(ch.base_j)} | {format_energy(ch.head_j)} | {_pct(ch.ratio)}"
-                f" | {format_co2(ch.base_co2_g)} → {format_co2(ch.head_co2_g)} |"
+                f" | {'' if ch.noise_j is None else '±' + format_energy(ch.noise_j)} | {format_co2(ch.base_co2_g)} → {format_co2(ch.head_co2_g)} |"
             )
         lines.append("")
     counts = (

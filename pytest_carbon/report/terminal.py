@@ -357,6 +357,7 @@ def render_comparison(c: Any, console: Any) -> None:
         table.add_column("baseline", justify="right", no_wrap=True)
         table.add_column("this run", justify="right", no_wrap=True)
         table.add_column("change", justify="right", no_wrap=True)
+        table.add_column("noise (95%)", justify="right", no_wrap=True)
         for kind, ch in rows:
             style = "red" if kind == "regression" else "green"
             table.add_row(
@@ -365,13 +366,15 @@ def render_comparison(c: Any, console: Any) -> None:
                 format_energy(ch.base_j),
                 format_energy(ch.head_j),
                 Text("n/a" if ch.ratio is None else f"{ch.ratio:+.0%}", style=style),
+                "" if ch.noise_j is None else f"±{format_energy(ch.noise_j)}",
             )
         console.print(table)
     for ch in c.regressions:
         console.print(
             Text(
                 f"REGRESSION {ch.nodeid}: energy {format_energy(ch.base_j)} -> {format_energy(ch.head_j)}"
-                f" (more than {c.max_regression:.0%} and {format_energy(c.min_delta_j)})",
+                f" (more than {c.max_regression:.0%} and {format_energy(c.min_delta_j)}"
+                + (f", and outside the runs' combined noise of {format_energy(ch.noise_j)})" if ch.noise_j is not None else ")"),
                 style="bold red",
             )
         )

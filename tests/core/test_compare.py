@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 import pytest
@@ -76,7 +78,7 @@ def test_change_arithmetic_and_dict():
     ch = Change("x", 200.0, 250.0, 0.2, 0.25, "f.py", 1)
     assert ch.delta_j == 50.0 and ch.ratio == pytest.approx(0.25)
     assert ch.as_dict() == {"nodeid": "x", "base_j": 200.0, "head_j": 250.0, "delta_j": 50.0, "change": 0.25,
-                            "base_co2_g": 0.2, "head_co2_g": 0.25}  # fmt: skip
+                            "base_co2_g": 0.2, "head_co2_g": 0.25, "noise_j": None}  # fmt: skip
     assert Change("x", None, 1.0, None, None).delta_j is None
     assert Change("x", 1.0, None, None, None).ratio is None
     assert Change("x", 0.0, 1.0, None, None).ratio is None
@@ -87,9 +89,9 @@ def test_comparison_dict():
     d = c.as_dict()
     assert d == {
         "max_regression": 0.1, "min_delta_j": 50.0,
-        "regressions": [{"nodeid": "a", "base_j": 1000.0, "head_j": 2000.0, "delta_j": 1000.0, "change": 1.0, "base_co2_g": 1.0, "head_co2_g": 2.0}],
+        "regressions": [{"nodeid": "a", "base_j": 1000.0, "head_j": 2000.0, "delta_j": 1000.0, "change": 1.0, "base_co2_g": 1.0, "head_co2_g": 2.0, "noise_j": None}],
         "improvements": [], "unchanged": 1,
-        "unknown": [{"nodeid": "u", "base_j": 1.0, "head_j": None, "delta_j": None, "change": None, "base_co2_g": 0.001, "head_co2_g": None}],
+        "unknown": [{"nodeid": "u", "base_j": 1.0, "head_j": None, "delta_j": None, "change": None, "base_co2_g": 0.001, "head_co2_g": None, "noise_j": None}],
         "new": ["n"], "removed": ["gone"], "warnings": [], "base_total_j": 1001.0, "head_total_j": 2001.0,
     }  # fmt: skip
 
@@ -151,3 +153,36 @@ def test_a_test_cut_short_by_an_interrupted_run_is_not_comparable():
     assert [x.nodeid for x in c.unknown] == ["a"] and c.regressions == [] and not c.failed
     head["tests"][1]["outcome"] = "interrupted"
     assert [x.nodeid for x in compare(_report({"a": 10.0, "b": 1000.0}), head).unknown] == ["b"]
+
+
+def _stepped(energy: float, ci: tuple[float, float] | None, n: int = 100) -> dict[str, Any]:
+    per = None if ci is None else {"n": n, "ci95_j": list(ci)}
+    return {"nodeid": "t", "energy_j": {"total": energy}, "co2_g": energy / 1000, "phases": [{"name": "train", "per_item": per}]}
+
+
+def test_noise_from_stepped_phases_adds_in_quadrature():
+    from pytest_carbon.compare import noise_j
+
+    assert noise_j(_stepped(1.0, (1.0, 1.2))) == pytest.approx(0.1 * 100)  # half-width x items
+    two = {"phases": [{"per_item": {"n": 10, "ci95_j": [0.0, 6.0]}}, {"per_item": {"n": 4, "ci95_j": [1.0, 3.0]}}, {"per_item": None}]}
+    assert noise_j(two) == pytest.approx(math.hypot(30.0, 4.0))  # 3 x 10 and 1 x 4
+    assert noise_j({"phases": [{"per_item": None}]}) is None and noise_j({}) is None
+
+
+def test_a_change_within_both_runs_combined_noise_is_not_a_regression():
+    def run(energy: float, ci: tuple[float, float] | None) -> dict[str, Any]:
+        return {"run": {}, "tests": [_stepped(energy, ci)]}
+
+    # +300 J (+30%) passes both thresholds; the runs' noise: 100 x 2.0 and 100 x 3.0 -> 360.6 J
+    c = compare(run(1000.0, (8.0, 12.0)), run(1300.0, (10.0, 16.0)), 0.1, 50.0)
+    assert c.regressions == [] and len(c.unchanged) == 1
+    assert c.unchanged[0].noise_j == pytest.approx(math.hypot(200.0, 300.0))
+    # Outside the noise: a regression, with the noise it was judged against
+    c = compare(run(1000.0, (9.9, 10.1)), run(1300.0, (12.9, 13.1)), 0.1, 50.0)
+    assert [ch.nodeid for ch in c.regressions] == ["t"] and c.regressions[0].noise_j == pytest.approx(math.hypot(10.0, 10.0))
+    # Only one side has an interval: thresholds alone, as before
+    c = compare(run(1000.0, None), run(1300.0, (8.0, 18.0)), 0.1, 50.0)
+    assert [ch.nodeid for ch in c.regressions] == ["t"] and c.regressions[0].noise_j is None
+    # Improvements inside the noise are not improvements either
+    c = compare(run(1300.0, (10.0, 16.0)), run(1000.0, (8.0, 12.0)), 0.1, 50.0)
+    assert c.improvements == []
