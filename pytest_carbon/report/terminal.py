@@ -8,7 +8,7 @@ from typing import Any
 from ..budget import DISTURBED_SHARE, PASSING_METRICS
 from ..units import CAR_G_PER_KM, J_PER_WH, format_co2, format_distance, format_duration, format_energy
 from ..units import significant as _sig
-from .view import by_co2, no_commands
+from .view import by_co2, no_commands, per_item_text
 from .verdicts import budget_use, from_dict, headline, violations_of
 
 
@@ -32,11 +32,17 @@ def _g(x: float | None, scale: float = 1.0) -> str:
     return "?" if x is None else _sig(x / scale, 3)
 
 
-LEGEND = (
-    "~ shorter than the meter's resolution (approximate)   est  estimated, no energy counter"
-    "   gap  a meter failed during the window: energy unknown"
-    f"   busy  over {DISTURBED_SHARE:.0%} of the machine's busy CPU time in the window was other processes'"
-)
+LEGEND = {
+    "~": "~ shorter than the meter's resolution (approximate)",
+    "est": "est  estimated, no energy counter",
+    "gap": "gap  a meter failed during the window: energy unknown",
+    "busy": f"busy  over {DISTURBED_SHARE:.0%} of the machine's busy CPU time in the window was other processes'",
+}
+
+
+def legend(flags: set[str]) -> str:
+    """The legend of the flags the table shows, in a fixed order."""
+    return "   ".join(text for flag, text in LEGEND.items() if flag in flags)
 
 
 def _flags(w: dict[str, Any], approximate: bool = True) -> str:
@@ -156,23 +162,6 @@ def _projections(report: dict[str, Any], console: Any, prefix: str) -> None:
     console.print(table)
 
 
-def per_item_text(p: dict[str, Any]) -> str:
-    """A phase's per-item figure for its label: the whole phase / items, or, where the test
-    marked its steps, the mean after the warm-up with its 95% interval."""
-    per = p.get("per_item")
-    if not isinstance(per, dict) or per.get("mean_j") is None:
-        return f", {format_co2(p.get('co2_g_per_item'))}/item"
-    g_per_j = (p["co2_g"] / p["energy_j"]["total"]) if p.get("co2_g") and p["energy_j"].get("total") else None
-    warm = f" ({per['warmup']['n']} warm-up)" if (per.get("warmup") or {}).get("n") else ""
-    if g_per_j is None:
-        return f"{warm}, {format_energy(per['mean_j'])}/item"
-    text = f"{warm}, {format_co2(per.get('mean_co2_g', per['mean_j'] * g_per_j))}/item"
-    ci = per.get("ci95_co2_g")
-    if ci:
-        text += f" [95%: {format_co2(ci[0])} - {format_co2(ci[1])}]"
-    return text
-
-
 LOG_WIDTH = 400  # columns for a log: wider than any table row in practice
 MAX_PHASES = 20  # phases shown under a test, the costliest first when it has more
 
@@ -190,6 +179,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
     counted = totals.get("tests")
     n_tests = counted if isinstance(counted, int) and counted >= len(tests) else len(tests)
     prefix = ""
+    present: set[str] = set()  # the flags the table shows, for its legend
     if shown:
         title = f"Carbon: top {len(shown)} of {n_tests} measured tests by CO2eq"
         if len(shown) == n_tests:
@@ -256,6 +246,7 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
                 more = [Text(f"  ... and {hidden:,} more phases (all in the JSON report)", style="dim")]
                 table.add_row(*more, *([""] * (len(table.columns) - 1)))
         console.print(table)
+        present = {f for t in shown for w in (t, *t.get("phases", [])) for f in _flags(w, per_row_approx).split()}
         if not per_row_approx:
             console.print(Text(
                 f"~ {n_approx:,} of {n_tests:,} measured tests are shorter than their meters' resolution:"
@@ -301,8 +292,8 @@ def render(report: dict[str, Any], console: Any, top: int = 10) -> None:
         )
     _whatif_lines(report, console)
     _budget_lines(report, console)
-    if shown and any(_flags(t) for t in shown):  # the legend
-        console.print(Text(LEGEND, style="dim"))
+    if present:  # the legend of the flags shown
+        console.print(Text(legend(present), style="dim"))
 
 
 def _console(buf: io.StringIO, width: int, markup: bool) -> Any:

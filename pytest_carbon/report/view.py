@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..units import format_co2, format_energy
+
 
 def by_co2(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Report entries by CO2eq, highest first; unknown CO2 (a meter gap) last, never as 0."""
@@ -24,3 +26,20 @@ def no_commands(text: str) -> str:
         if stripped.startswith("::"):
             lines[i] = line[: len(line) - len(stripped)] + ": :" + stripped[2:]
     return "\n".join(lines)
+
+
+def per_item_text(p: dict[str, Any]) -> str:
+    """A phase's per-item figure for its label: the whole phase / items, or, where the test
+    marked its steps, the mean after the warm-up with its 95% interval."""
+    per = p.get("per_item")
+    if not isinstance(per, dict) or per.get("mean_j") is None:
+        return f", {format_co2(p.get('co2_g_per_item'))}/item"
+    g_per_j = (p["co2_g"] / p["energy_j"]["total"]) if p.get("co2_g") and p["energy_j"].get("total") else None
+    warm = f" ({per['warmup']['n']} warm-up)" if (per.get("warmup") or {}).get("n") else ""
+    if g_per_j is None:
+        return f"{warm}, {format_energy(per['mean_j'])}/item"
+    text = f"{warm}, {format_co2(per.get('mean_co2_g', per['mean_j'] * g_per_j))}/item"
+    ci = per.get("ci95_co2_g")
+    if ci:
+        text += f" [95%: {format_co2(ci[0])} - {format_co2(ci[1])}]"
+    return text
