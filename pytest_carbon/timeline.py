@@ -126,26 +126,30 @@ class LoadSeries(NamedTuple):
     machine_busy_s: Sequence[float]
     tree_cpu_s: Sequence[float]
 
-    def _at(self, values: Sequence[float], t: int) -> float | None:
+    def _at(self, t: int) -> tuple[float, float] | None:
+        """(machine busy s, tree CPU s) at ``t``, interpolated; None outside the readings."""
         times = self.times
         if not times or t < times[0] or t > times[-1]:
             return None
         i = bisect.bisect_left(times, t)
+        busy, tree = self.machine_busy_s, self.tree_cpu_s
         if times[i] == t:
-            return values[i]
-        a, b = times[i - 1], times[i]
-        return values[i - 1] + (values[i] - values[i - 1]) * (t - a) / (b - a)
+            return busy[i], tree[i]
+        f = (t - times[i - 1]) / (times[i] - times[i - 1])
+        return busy[i - 1] + (busy[i] - busy[i - 1]) * f, tree[i - 1] + (tree[i] - tree[i - 1]) * f
 
     def foreign_share(self, t0: int, t1: int) -> float | None:
         """Share of the machine's busy CPU time in [t0, t1] spent outside the process tree.
 
         Interpolated between readings; None outside the readings or when nothing was busy.
         """
-        b0, b1 = self._at(self.machine_busy_s, t0), self._at(self.machine_busy_s, t1)
-        p0, p1 = self._at(self.tree_cpu_s, t0), self._at(self.tree_cpu_s, t1)
-        if b0 is None or b1 is None or p0 is None or p1 is None or b1 - b0 <= 0:
+        times = self.times
+        if not times or t0 < times[0] or t1 > times[-1]:  # the common case inlined: one per test
             return None
-        return min(max(1.0 - (p1 - p0) / (b1 - b0), 0.0), 1.0)
+        a, b = self._at(t0), self._at(t1)
+        if a is None or b is None or b[0] - a[0] <= 0:
+            return None
+        return min(max(1.0 - (b[1] - a[1]) / (b[0] - a[0]), 0.0), 1.0)
 
 
 NO_LOAD = LoadSeries((), (), ())

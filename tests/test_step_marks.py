@@ -113,3 +113,34 @@ def test_a_per_item_budget_is_judged_on_the_interval(pytester, limit, extra, out
     (t,) = load_report(pytester.path / "r.json")["tests"]
     per = t["phases"][0]["per_item"]
     assert per["ci95_j"][0] < 2.1 < per["ci95_j"][1]  # the uneven items make a wide interval
+
+
+NEW_FIELDS = {"foreign_cpu_share", "per_item", "approximate_tests", "energy_j_ci95", "co2_g_ci95", "interval", "unit", "noise_j"}
+
+
+def _without_new_fields(x):
+    """A report as written before scope, foreign shares, per-item statistics and intervals."""
+    if isinstance(x, dict):
+        return {k: _without_new_fields(v) for k, v in x.items() if k not in NEW_FIELDS}
+    if isinstance(x, list):
+        return [_without_new_fields(v) for v in x]
+    return x
+
+
+def test_reports_written_before_these_fields_still_show_compare_and_merge(pytester):
+    import json
+    import sys
+
+    pytester.makepyfile(STEPPED)
+    pytester.runpytest("--carbon-meter", "constant:cpu=100W", "--carbon-json", "new.json")
+    old = _without_new_fields(load_report(pytester.path / "new.json"))
+    (pytester.path / "old.json").write_text(json.dumps(old))
+    cli = (sys.executable, "-m", "pytest_carbon.cli")
+    shown = pytester.run(*cli, "show", "old.json")
+    assert shown.ret == 0
+    shown.stdout.fnmatch_lines(["Carbon: 3 measured tests by CO2eq*", "*- train x55, * mg/item*", "Total: *"])
+    for a, b in (("old.json", "new.json"), ("new.json", "old.json")):
+        compared = pytester.run(*cli, "compare", a, b)
+        assert compared.ret == 0 and "Traceback" not in compared.stderr.str()
+    merged = pytester.run(*cli, "merge", "old.json", "-o", "merged.json")
+    assert merged.ret == 0 and "Traceback" not in merged.stderr.str()
