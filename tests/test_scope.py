@@ -57,16 +57,19 @@ def test_our_own_process_with_a_child_burning_cpu_in_the_real_proc():
     import subprocess
     import time
 
-    probe = LoadProbe()
+    probe = LoadProbe(refresh=3)  # the tree is walked at reads 1, 4, 7...
     before = probe.read()
     child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\ntime.sleep(5)"])
     try:
         time.sleep(1.0)
-        during = probe.read()
+        unseen = probe.read()  # read 2: the child is not known yet, nor are its 0.3 s
+        probe.read()
+        during = probe.read()  # read 4: the walk finds it
     finally:
         child.kill()
         child.wait()
     # The live child's 0.3 s (and its start-up) count while it runs; our own sleeping does not.
+    assert unseen.tree_cpu_s - before.tree_cpu_s < 0.25
     assert during.tree_cpu_s - before.tree_cpu_s >= 0.25
     if Path("/proc/stat").exists():
         assert during.machine_busy_s is not None and during.machine_busy_s > before.machine_busy_s  # type: ignore[operator]

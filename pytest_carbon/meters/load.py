@@ -91,14 +91,26 @@ def _children(proc: Path, pid: int) -> list[int]:
 
 
 class LoadProbe:
-    """Reads the tree's and the machine's CPU time; shared by the meters that need it."""
+    """Reads the tree's and the machine's CPU time; shared by the meters that need it.
 
-    def __init__(self, root_pid: int | None = None):
+    Every read made outside the interpreter's lock lets the test's thread be interrupted, so
+    a reading costs as few file reads as it can: ``/proc/stat``, and the stat file of each
+    descendant already known. The tree itself (``children`` of every thread) and the
+    process's own resident memory are read every ``refresh`` readings (1 s at the default
+    interval): a new descendant's CPU time enters at its discovery, up to that late, and a
+    descendant that exits and is reaped meanwhile moves its time into its parent's count.
+    """
+
+    def __init__(self, root_pid: int | None = None, refresh: int = 10):
         self.root = os.getpid() if root_pid is None else root_pid
+        self.refresh = refresh
         self.proc = PROC
         self.has_proc = (PROC / str(self.root) / "stat").exists()
         self._last: Load | None = None
         self._lock = threading.Lock()
+        self._reads = 0
+        self._known: list[int] = []  # descendants found at the last refresh
+        self._own_rss: int | None = None
 
     def read(self, now: int | None = None, since: int | None = None) -> Load:
         """A reading at ``now``; or the last one, if it was taken at or after ``since`` (so
@@ -111,32 +123,47 @@ class LoadProbe:
             self._last = load
             return load
 
-    def _read(self, now: int) -> Load:
-        if not self.has_proc:
-            t = os.times()
-            return Load(now, None, time.process_time() + t.children_user + t.children_system, None)
+    def _discover(self) -> None:
         proc = self.proc
-        own = _stat(proc, self.root)
-        cpu = 0.0
-        rss: int | None = None
-        if own is not None:
-            cpu, rss = own
-            if self.root == os.getpid():  # our own time in ns from the clock, not in ticks
-                t = os.times()
-                cpu = time.process_time() + t.children_user + t.children_system
         seen = {self.root}
+        found: list[int] = []
         todo = _children(proc, self.root)
         while todo:
             pid = todo.pop()
             if pid in seen:
                 continue
             seen.add(pid)
+            found.append(pid)
+            todo.extend(_children(proc, pid))
+        self._known = found
+
+    def _read(self, now: int) -> Load:
+        if not self.has_proc:
+            t = os.times()
+            return Load(now, None, time.process_time() + t.children_user + t.children_system, None)
+        proc = self.proc
+        refresh = self._reads % self.refresh == 0
+        self._reads += 1
+        if self.root == os.getpid():  # our own time in ns from the clock, not in ticks
+            t = os.times()
+            cpu = time.process_time() + t.children_user + t.children_system
+            if refresh:
+                own = _stat(proc, self.root)
+                self._own_rss = None if own is None else own[1]
+        else:
+            own = _stat(proc, self.root)
+            cpu, self._own_rss = own if own is not None else (0.0, None)
+        if refresh:
+            self._discover()
+        rss = self._own_rss
+        alive = []
+        for pid in self._known:
             st = _stat(proc, pid)
-            if st is None:  # exited between the two reads: its time is now its parent's
+            if st is None:  # exited and reaped: its time is now its parent's
                 continue
+            alive.append(pid)
             cpu += st[0]
             if rss is not None:
                 rss += st[1]
-            todo.extend(_children(proc, pid))
+        self._known = alive
         return Load(now, machine_busy_s(proc), cpu, rss)
-
