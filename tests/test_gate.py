@@ -269,3 +269,16 @@ def test_a_comparison_prints_the_noise_it_used():
     assert "noise (95%)" in text and "±14.1 J" in text
     assert "outside the runs' combined noise of 14.1 J" in text
     assert "±14.1 J" in "\n".join(comparison_markdown(c)) and "noise ±14.1 J" in regression_text(c.regressions[0])
+
+
+def test_the_pr_comment_shows_per_item_intervals():
+    from pytest_carbon.report.github import comment_markdown
+
+    per = {"n": 50, "mean_j": 2.0, "ci95_j": [1.9, 2.1], "warmup": {"n": 5}}
+    t = {"nodeid": "t.py::test_train", "duration_s": 1.5, "energy_j": {"total": 150.0}, "co2_g": 0.01,
+         "phases": [{"name": "train", "per_item": per}, {"name": "plain", "per_item": None}]}  # fmt: skip
+    report = {"run": {"intensity": {"g_per_kwh": 400, "source": "x"}, "pue": 1.0}, "totals": {
+        "co2_g": 0.01, "energy_j": {"total": 150.0}, "unattributed_j": 0.0, "car_km": 0.0}, "tests": [t]}  # fmt: skip
+    text = comment_markdown(report)
+    assert "- t.py::test\\_train train: 2.00 J/item [1.90 J - 2.10 J], 50 items" in text
+    assert "plain:" not in text

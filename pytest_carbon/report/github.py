@@ -152,6 +152,15 @@ def summary_markdown(report: dict[str, Any], comparison: Comparison | None = Non
                 f" | {format_co2(t['co2_g'])} | {bud} |"
             )
         lines.append("")
+        stepped = [(t, p) for t in tests for p in t.get("phases", []) if isinstance(p.get("per_item"), dict)]
+        if stepped:
+            lines.append("**Per item** (marked steps after the warm-up: mean and 95% interval):")
+            for t, p in stepped:
+                per = p["per_item"]
+                ci = per.get("ci95_j")
+                spread = f" [{format_energy(ci[0])} - {format_energy(ci[1])}]" if ci else " (one chunk: no interval)"
+                lines.append(f"- {md(t['nodeid'])} {md(p['name'])}: {format_energy(per['mean_j'])}/item{spread}, {per['n']} items")
+            lines.append("")
     b = report.get("budgets") or {}
     over = b.get("tests_over_budget", [])
     if b.get("mode") not in (None, "off") and (b.get("tests_with_budget") or b.get("session")):
