@@ -67,6 +67,8 @@ def chunk_bounds(t0: int, marks: Sequence[int], warmup: int, resolution_ns: int)
     n = len(post)
     for k in range(1, n + 1):
         full = n // k  # chunks of k items; a remainder joins the last one
+        if full == 1:
+            break  # one chunk of them all
         bounds = [first, *(post[(i + 1) * k - 1] for i in range(full - 1)), post[-1]]
         if all(b - a >= resolution_ns for a, b in zip(bounds, bounds[1:])):
             return bounds, k
@@ -88,8 +90,8 @@ class PerItem:
     approximate: bool  # a chunk shorter than the resolution (too few items to make longer ones)
     warmup_n: int
     warmup_energy_j: float | None
-    unknown_chunks: int = 0  # chunks a meter gap left unknown, not counted
-    g_per_j: float = 0.0  # grams CO2eq per joule, for the CO2 figures
+    unknown_chunks: int  # chunks a meter gap left unknown, not counted
+    g_per_j: float  # grams CO2eq per joule, for the CO2 figures
 
     def to_json(self) -> dict[str, Any]:
         g_per_j = self.g_per_j
@@ -125,7 +127,7 @@ def per_item(
     warmup: int,
     resolution_ns: int,
     energy: Callable[[int, int], float | None],
-    g_per_j: float = 0.0,
+    g_per_j: float,
 ) -> PerItem | None:
     """Statistics of the items after the warm-up; None when no item follows it or no chunk
     energy is known. ``energy(a, b)`` is a window's energy in J (None: unknown)."""

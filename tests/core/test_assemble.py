@@ -267,3 +267,75 @@ def test_one_rerun_is_two_attempts_on_the_tests_own_channels():
     (f,) = run.tests
     assert [(a.outcome, a.energy_j) for a in f.attempts] == [("rerun", pytest.approx(10.0)), ("passed", pytest.approx(10.0))]
     assert f.window.channels_j == {"cpu": pytest.approx(20.0)}  # no GPU: the test's worker does not use it
+
+
+def _stepped_channel(energies: list[float]) -> Channel:
+    """Readings every second; the i-th second draws energies[i] J (10 W after them)."""
+    total, samples = 0.0, [(0, 0.0)]
+    for i in range(11):
+        total += energies[i] if i < len(energies) else 10.0
+        samples.append(((i + 1) * S, total))
+    return Channel("cpu", build_segments(samples))
+
+
+def test_a_stepped_phase_reports_its_items_after_the_warmup_and_projects_them():
+    from pytest_carbon.assemble import interval_of, marks_in
+
+    a = _rec("t.py::a", 0.0, 10.0)
+    train = PhaseRecord("train", 0, 6 * S, items=6, warmup=1, marks=[k * S for k in range(1, 7)] + [7 * S])
+    a.phases = [train]
+    a.projections = [ProjectionSpec("train", 100, "100 steps")]
+    assert marks_in(train) == [k * S for k in range(1, 7)]  # the mark after the phase is not its own
+    run = build_run([a], METERS, Budgets(parse_table({}, "p"), mode="off"), run={})
+    per = run.tests[0].phases[0].per_item
+    assert per is not None
+    assert (per.n, per.chunks, per.items_per_chunk, per.warmup_n) == (5, 5, 1, 1)  # 1 s items, 0.5 s resolution
+    assert per.median_j == pytest.approx(10.0) and per.mean_j == pytest.approx(10.0)
+    assert per.warmup_energy_j == pytest.approx(10.0) and per.ci95_j == (pytest.approx(10.0), pytest.approx(10.0))
+    assert per.to_json()["median_co2_g"] == pytest.approx(5.0)  # 0.5 g per J
+    (proj,) = run.tests[0].projections
+    assert proj.measured_items == 5 and proj.energy_j == pytest.approx(1000.0)  # 10 J x 100
+    assert proj.ci95_j == (pytest.approx(1000.0), pytest.approx(1000.0)) and proj.ci95_co2_g == (pytest.approx(500.0), pytest.approx(500.0))
+    assert interval_of(per) == (pytest.approx(10.0), 5, (pytest.approx(10.0), pytest.approx(10.0)))
+    assert interval_of(None) is None
+    plain = build_run([_rec("t.py::b", 0.0, 1.0)], METERS, Budgets(parse_table({}, "p"), mode="off"), run={})
+    assert plain.tests[0].phases == ()
+
+
+def _uneven(limit: str, **kw: object):
+    meters = Meters([_stepped_channel([10.0, 20.0, 10.0, 20.0])], {"cpu": 0.5}, True, 0.5)
+    a = _rec("t.py::a", 0.0, 4.0)
+    a.phases = [PhaseRecord("train", 0, 4 * S, items=4, marks=[S, 2 * S, 3 * S, 4 * S])]
+    table = parse_table({"phase:train/item": {"energy": limit}}, "p")
+    return build_run([a], meters, Budgets(table, judge_here=True, **kw), run={})  # type: ignore[arg-type]
+
+
+def test_a_stepped_phases_interval_and_its_per_item_verdict_under_xdist():
+    run = _uneven("12 J")
+    per = run.tests[0].phases[0].per_item
+    assert per is not None and per.mean_j == pytest.approx(15.0) and per.median_j == pytest.approx(15.0)
+    half = 3.182 * 5.773502691896258 / 2  # t(3) x stdev(10, 20, 10, 20) / sqrt(4)
+    assert per.ci95_j == (pytest.approx(15.0 - half), pytest.approx(15.0 + half))
+    assert (per.p10_j, per.p90_j) == (pytest.approx(10.0), pytest.approx(20.0))
+    (v,) = run.tests[0].phases[0].judged.violations
+    assert v.metric == "inconclusive" and v.interval == (pytest.approx(15.0 - half), pytest.approx(15.0 + half))
+    assert not run.tests[0].failing and run.budgets.tests_over_budget == ()
+    strict = _uneven("12 J", inconclusive="fail")
+    assert strict.tests[0].phases[0].judged.violations[0].metric == "unproven" and strict.budgets.tests_over_budget == ("t.py::a",)
+    assert _uneven("30 J").tests[0].phases[0].judged.violations == ()  # the upper bound is within
+    over = _uneven("5 J").tests[0].phases[0].judged.violations
+    assert [v.metric for v in over] == ["energy"]  # the lower bound (5.8 J) is over
+
+
+def test_each_window_records_its_foreign_cpu_share_from_the_load_series():
+    from pytest_carbon.timeline import LoadSeries
+
+    load = LoadSeries([0, 10 * S], [0.0, 10.0], [0.0, 2.5])  # the tree: a quarter of the busy time
+    meters = Meters([_channel()], {"cpu": 0.5}, True, 0.5, load)
+    a = _rec("t.py::a", 1.0, 3.0)
+    a.phases = [PhaseRecord("p", S, 2 * S)]
+    t = build_run([a], meters, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0]
+    assert t.window.foreign_cpu_share == pytest.approx(0.75) and t.phases[0].window.foreign_cpu_share == pytest.approx(0.75)
+    outside = build_run([_rec("t.py::b", 9.0, 11.0)], meters, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0]
+    assert outside.window.foreign_cpu_share is None  # past the last reading
+    assert build_run([_rec("t.py::c", 1.0, 2.0)], METERS, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0].window.foreign_cpu_share is None

@@ -22,8 +22,8 @@ def test_chunks_are_the_fewest_items_that_last_the_resolution_and_a_remainder_jo
     # 25 ms resolution: 3 items (30 ms) per chunk; the 7th item joins the second chunk
     assert chunk_bounds(0, marks, 0, 25 * M) == ([0, 30 * M, 70 * M], 3)
     # after 2 warm-up items, chunks start where the warm-up ended: 5 items left, 2 per chunk
-    # would make a 20 ms chunk, so 3, and the remaining 2 join it: one chunk
-    assert chunk_bounds(0, marks, 2, 25 * M) == ([20 * M, 70 * M], 3)
+    # would make a 20 ms chunk, and 3 leave 2 that join it: one chunk of all 5
+    assert chunk_bounds(0, marks, 2, 25 * M) == ([20 * M, 70 * M], 5)
     assert chunk_bounds(0, marks, 2, 15 * M) == ([20 * M, 40 * M, 70 * M], 2)
     assert chunk_bounds(0, marks, 7, 0) == ([], 0)  # nothing after the warm-up
     # all the items together shorter than the resolution: one chunk of all
@@ -46,7 +46,7 @@ def test_the_issues_example_constant_100_w_50_steps_of_20_ms_after_5_of_100_ms()
 def test_spread_percentiles_and_the_t_interval_of_the_mean():
     # Four items of 10, 20, 30 and 40 ms at 1000 W: 10, 20, 30, 40 J
     marks = [10 * M, 30 * M, 60 * M, 100 * M]
-    p = per_item(0, marks, 0, 0, watts(1000.0))
+    p = per_item(0, marks, 0, 0, watts(1000.0), 0.5)
     assert p is not None
     values = [10.0, 20.0, 30.0, 40.0]
     assert p.median_j == pytest.approx(25.0) and p.mean_j == pytest.approx(25.0)
@@ -57,13 +57,13 @@ def test_spread_percentiles_and_the_t_interval_of_the_mean():
 
 def test_unequal_chunks_weigh_the_mean_by_items_and_unknown_chunks_are_left_out():
     marks = [10 * M * i for i in range(1, 8)]  # chunks of 3 and 4 items at 25 ms resolution
-    p = per_item(0, marks, 0, 25 * M, watts(100.0))
+    p = per_item(0, marks, 0, 25 * M, watts(100.0), 0.5)
     assert p is not None and (p.chunks, p.items_per_chunk, p.n) == (2, 3, 7)
     assert p.mean_j == pytest.approx(1.0)  # 100 W x 10 ms per item
-    gappy = per_item(0, marks, 0, 25 * M, lambda a, b: None if a == 0 else 100.0 * (b - a) / 1e9)
+    gappy = per_item(0, marks, 0, 25 * M, lambda a, b: None if a == 0 else 100.0 * (b - a) / 1e9, 0.5)
     assert gappy is not None and (gappy.chunks, gappy.unknown_chunks) == (1, 1) and gappy.ci95_j is None
-    assert per_item(0, marks, 0, 25 * M, lambda a, b: None) is None
-    short = per_item(0, marks, 0, 1000 * M, watts(100.0))
+    assert per_item(0, marks, 0, 25 * M, lambda a, b: None, 0.5) is None
+    short = per_item(0, marks, 0, 1000 * M, watts(100.0), 0.5)
     assert short is not None and short.approximate and short.chunks == 1 and short.ci95_j is None
 
 
@@ -75,3 +75,36 @@ def test_t_quantiles_and_quantiles():
     xs = [1.0, 2.0, 3.0, 4.0, 5.0]
     assert [quantile(xs, q) for q in (0.0, 0.1, 0.5, 0.9, 1.0)] == [1.0, 1.4, 3.0, 4.6, 5.0]
     assert math.isclose(quantile(xs, 0.25), statistics.quantiles(xs, n=4, method="inclusive")[0])
+
+
+def test_the_json_of_per_item_statistics_written_out():
+    marks = [10 * M, 30 * M, 60 * M, 100 * M, 150 * M]  # 10, 20, 30, 40, 50 ms at 1000 W
+    p = per_item(0, marks, 1, 0, watts(1000.0), 0.5)  # the 10 J item is the warm-up
+    assert p is not None
+    half = 3.182 * statistics.stdev([20.0, 30.0, 40.0, 50.0]) / 2
+    assert p.to_json() == {
+        "n": 4, "chunks": 4, "items_per_chunk": 1, "median_j": pytest.approx(35.0), "p10_j": pytest.approx(23.0),
+        "p90_j": pytest.approx(47.0), "mean_j": pytest.approx(35.0), "ci95_j": [pytest.approx(35.0 - half), pytest.approx(35.0 + half)],
+        "median_co2_g": pytest.approx(17.5), "mean_co2_g": pytest.approx(17.5),
+        "ci95_co2_g": [pytest.approx((35.0 - half) / 2), pytest.approx((35.0 + half) / 2)],
+        "approximate": False, "unknown_chunks": 0, "warmup": {"n": 1, "energy_j": pytest.approx(10.0), "mean_j": pytest.approx(10.0)},
+    }  # fmt: skip
+    none = per_item(0, marks, 0, 1000 * M, watts(1000.0), 0.5)  # one chunk: no interval
+    assert none is not None and none.to_json()["ci95_j"] is None and none.to_json()["ci95_co2_g"] is None
+    assert none.to_json()["warmup"] == {"n": 0, "energy_j": 0.0, "mean_j": None}  # no warm-up, not an empty one measured
+
+
+def test_boundaries_of_chunks_intervals_and_quantiles():
+    marks = [10 * M, 20 * M, 30 * M]
+    assert chunk_bounds(0, marks, 0, 10 * M) == ([0, *marks], 1)  # as long as the resolution: a measurement
+    three = per_item(0, marks, 0, 25 * M, watts(100.0), 0.5)  # 3 items, 25 ms: one chunk of all 3
+    assert three is not None and (three.chunks, three.items_per_chunk, three.approximate) == (1, 3, False)
+    exact = per_item(0, marks, 0, 30 * M, watts(100.0), 0.5)  # the one chunk lasts exactly the resolution
+    assert exact is not None and not exact.approximate
+    two = per_item(0, [10 * M, 30 * M], 0, 0, watts(100.0), 0.5)  # two chunks: an interval already
+    assert two is not None and two.ci95_j is not None
+    gaps = per_item(0, [10 * M, 20 * M, 30 * M], 0, 0, lambda a, b: None if a < 20 * M else 1.0, 0.5)
+    assert gaps is not None and (gaps.unknown_chunks, gaps.chunks) == (2, 1)
+    assert points(0, [10 * M, 20 * M], 0, 0) == [0, 10 * M, 20 * M]  # no warm-up: chunks start at the phase's start
+    assert quantile([1.0, 3.0], 0.5) == 2.0
+    assert (t95(40), t95(59), t95(60), t95(119), t95(120), t95(121)) == (2.021, 2.021, 2.000, 2.000, 1.980, 1.960)
