@@ -167,6 +167,10 @@ def test_noise_from_stepped_phases_adds_in_quadrature():
     two = {"phases": [{"per_item": {"n": 10, "ci95_j": [0.0, 6.0]}}, {"per_item": {"n": 4, "ci95_j": [1.0, 3.0]}}, {"per_item": None}]}
     assert noise_j(two) == pytest.approx(math.hypot(30.0, 4.0))  # 3 x 10 and 1 x 4
     assert noise_j({"phases": [{"per_item": None}]}) is None and noise_j({}) is None
+    later = {"phases": [None, {"per_item": None}, {"per_item": {"n": 2, "ci95_j": [0.0, 2.0]}}]}  # not only the first phase
+    assert noise_j(later) == pytest.approx(2.0)
+    odd = {"phases": [{"per_item": {"n": "2", "ci95_j": [0.0, 2.0]}}, {"per_item": {"n": 2, "ci95_j": [1.0]}}]}
+    assert noise_j(odd) is None  # damaged entries are no noise figure
 
 
 def test_a_change_within_both_runs_combined_noise_is_not_a_regression():
@@ -183,6 +187,13 @@ def test_a_change_within_both_runs_combined_noise_is_not_a_regression():
     # Only one side has an interval: thresholds alone, as before
     c = compare(run(1000.0, None), run(1300.0, (8.0, 18.0)), 0.1, 50.0)
     assert [ch.nodeid for ch in c.regressions] == ["t"] and c.regressions[0].noise_j is None
+    # A change exactly as large as the noise is inside it: 3 x 1 J and 4 x 1 J make 5 J
+    edge = compare(
+        {"run": {}, "tests": [{**_stepped(10.0, None), "phases": [{"per_item": {"n": 3, "ci95_j": [0.0, 2.0]}}]}]},
+        {"run": {}, "tests": [{**_stepped(15.0, None), "phases": [{"per_item": {"n": 4, "ci95_j": [0.0, 2.0]}}]}]},
+        0.1, 1.0,
+    )
+    assert edge.regressions == [] and edge.unchanged[0].noise_j == pytest.approx(5.0)
     # Improvements inside the noise are not improvements either
     c = compare(run(1300.0, (10.0, 16.0)), run(1000.0, (8.0, 12.0)), 0.1, 50.0)
     assert c.improvements == []

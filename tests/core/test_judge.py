@@ -175,7 +175,7 @@ def test_a_per_item_interval_is_over_within_or_inconclusive():
     # A CO2 limit: the interval in grams from the measurement's g per J (here 0.5 g/J)
     c = Budget(1.0, None, "src", "k")
     (v,) = check_interval("per item", c, Measurement(1.25, 2.5, True), (2.2, 2.8))
-    assert (v.metric, v.interval, v.unit) == ("co2", (1.1, 1.4), "co2")
+    assert (v.metric, v.measured, v.interval, v.unit) == ("co2", 1.25, (1.1, 1.4), "co2")
     assert v.as_dict()["interval"] == [1.1, 1.4] and v.as_dict()["unit"] == "co2"
 
 

@@ -19,6 +19,7 @@ def test_measure_window_sums_channels_and_converts():
     w = measure_window({"cpu": WindowEnergy(3.0, 3.0, 0), "ram": WindowEnergy(1.5, 1.5, 0)}, 2.0, {"cpu": 0.1, "ram": 0.1}, True, G)
     assert w == Window(2.0, {"cpu": 3.0, "ram": 1.5}, 4.5, 2.25, (), True, {})
     assert w.approximate is False
+    assert measure_window({}, 1.0, {}, False, G, 0.3).foreign_cpu_share == 0.3
 
 
 def test_an_unknown_channel_makes_the_total_unknown_and_reports_its_gap():
