@@ -284,7 +284,7 @@ def test_a_stepped_phase_reports_its_items_after_the_warmup_and_projects_them():
     a = _rec("t.py::a", 0.0, 10.0)
     train = PhaseRecord("train", 0, 6 * S, items=6, warmup=1, marks=[k * S for k in range(1, 7)] + [7 * S])
     a.phases = [train]
-    a.projections = [ProjectionSpec("train", 100, "100 steps")]
+    a.projections = [ProjectionSpec("train", 100, "100 steps"), ProjectionSpec("nope", 5, "5")]
     assert marks_in(train) == [k * S for k in range(1, 7)]  # the mark after the phase is not its own
     run = build_run([a], METERS, Budgets(parse_table({}, "p"), mode="off"), run={})
     per = run.tests[0].phases[0].per_item
@@ -293,13 +293,19 @@ def test_a_stepped_phase_reports_its_items_after_the_warmup_and_projects_them():
     assert per.median_j == pytest.approx(10.0) and per.mean_j == pytest.approx(10.0)
     assert per.warmup_energy_j == pytest.approx(10.0) and per.ci95_j == (pytest.approx(10.0), pytest.approx(10.0))
     assert per.to_json()["median_co2_g"] == pytest.approx(5.0)  # 0.5 g per J
-    (proj,) = run.tests[0].projections
+    proj, missing = run.tests[0].projections  # the second is made too
+    assert missing.note == "no phase 'nope' with items= in this test, so nothing to extrapolate"
     assert proj.measured_items == 5 and proj.energy_j == pytest.approx(1000.0)  # 10 J x 100
     assert proj.ci95_j == (pytest.approx(1000.0), pytest.approx(1000.0)) and proj.ci95_co2_g == (pytest.approx(500.0), pytest.approx(500.0))
     assert interval_of(per) == (pytest.approx(10.0), 5, (pytest.approx(10.0), pytest.approx(10.0)))
     assert interval_of(None) is None
     plain = build_run([_rec("t.py::b", 0.0, 1.0)], METERS, Budgets(parse_table({}, "p"), mode="off"), run={})
     assert plain.tests[0].phases == ()
+    # Items of 0.25 s with the channel's 0.5 s resolution: two items per chunk
+    b = _rec("t.py::c", 0.0, 2.0)
+    b.phases = [PhaseRecord("fast", 0, 2 * S, marks=[k * S // 4 for k in range(1, 9)])]
+    fast = build_run([b], METERS, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0].phases[0].per_item
+    assert fast is not None and (fast.items_per_chunk, fast.chunks, fast.n) == (2, 4, 8)
 
 
 def _uneven(limit: str, **kw: object):
@@ -339,3 +345,16 @@ def test_each_window_records_its_foreign_cpu_share_from_the_load_series():
     outside = build_run([_rec("t.py::b", 9.0, 11.0)], meters, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0]
     assert outside.window.foreign_cpu_share is None  # past the last reading
     assert build_run([_rec("t.py::c", 1.0, 2.0)], METERS, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0].window.foreign_cpu_share is None
+
+
+def test_a_phase_record_marks_each_step_and_each_item_of_a_loop():
+    p = PhaseRecord("train", 5)
+    p.step()
+    p.step()
+    assert len(p.marks) == 2 and 5 < p.marks[0] <= p.marks[1]
+    q = PhaseRecord("sample", 0)
+    seen = []
+    for x in q.steps("abc"):
+        seen.append(x)
+        assert len(q.marks) == len(seen) - 1  # an item is marked when the loop asks for the next
+    assert seen == ["a", "b", "c"] and len(q.marks) == 3 and q.marks == sorted(q.marks)

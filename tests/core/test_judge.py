@@ -169,7 +169,9 @@ def test_a_per_item_interval_is_over_within_or_inconclusive():
     assert [(v.metric, v.measured, v.limit, v.interval, v.unit) for v in over] == [("energy", 2.5, 2.0, (2.1, 2.9), "energy")]
     assert check_interval("per item", b, Measurement(None, 1.5, True), (1.2, 2.0)) == []  # the upper bound is within
     (straddle,) = check_interval("per item", b, Measurement(None, 1.9, True), (1.5, 2.3))
-    assert (straddle.metric, straddle.interval) == ("inconclusive", (1.5, 2.3)) and not fails(straddle)
+    assert straddle == Violation("per item", "inconclusive", 1.9, 2.0, b, interval=(1.5, 2.3), unit="energy") and not fails(straddle)
+    (edge,) = check_interval("per item", b, Measurement(None, 2.1, True), (2.0, 2.2))  # the lower bound at the limit
+    assert edge.metric == "inconclusive"
     (strict,) = check_interval("per item", b, Measurement(None, 1.9, True), (1.5, 2.3), inconclusive="fail")
     assert strict.metric == "unproven" and fails(strict)
     # A CO2 limit: the interval in grams from the measurement's g per J (here 0.5 g/J)
@@ -193,3 +195,14 @@ def test_a_stepped_phase_is_judged_on_its_interval_and_the_verdict_fails_only_wh
     # Without an interval: the phase's energy / items, as before (30 / 12 = 2.5 J > 2 J)
     plain = judge(None, Measurement(None, 40.0, True), [PhaseCheck("train", None, ib, pm, 12)])
     assert plain is not None and plain.failing and plain.findings[0].violation.measured == 2.5
+
+
+def test_a_stepped_phase_with_a_co2_per_item_budget_is_judged_in_grams():
+    ib = Budget(1.0, None, "src", "phase:train/item")  # 1 g per item
+    pm = Measurement(15.0, 30.0, True)  # the phase: 0.5 g per J
+    v = judge(None, Measurement(20.0, 40.0, True), [PhaseCheck("train", None, ib, pm, 12, (2.5, 10, (2.2, 2.8)))])
+    assert v is not None
+    (f,) = v.findings
+    assert (f.violation.metric, f.violation.measured, f.violation.interval) == ("co2", 1.25, (1.1, 1.4))
+    within = judge(None, Measurement(20.0, 40.0, True), [PhaseCheck("train", None, ib, pm, 12, (1.5, 10, (1.2, 1.8)))])
+    assert within is not None and within.findings == ()  # 0.9 g at most: within

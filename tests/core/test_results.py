@@ -67,6 +67,10 @@ def test_phase_json_with_items_and_budgets():
     unknown = PhaseResult("x", Window(1.0, {"cpu": None}, None, None, (), False, {}), 2).to_json()
     assert (unknown["energy_j_per_item"], unknown["co2_g_per_item"]) == (None, None)
     assert PhaseResult("x", w, None, Judged(None, ())).to_json()["item_budget"] is None
+    from pytest_carbon.steps import per_item as stats
+
+    per = stats(0, [10**9, 2 * 10**9], 0, 0, lambda a, b: 4.0, 0.5)
+    assert PhaseResult("x", w, 2, None, per).to_json()["per_item"] == per.to_json() and d["per_item"] is None
 
 
 def test_test_json_and_failing():
@@ -170,6 +174,7 @@ def test_summary_tests_are_the_top_by_co2_and_every_test_with_a_finding_or_proje
     assert names(summary_tests(tests, 2)) == ["b", "d", "low-but-over", "low-with-projection", "low-undecided-phase"]
     assert names(summary_tests(tests, 3)) == ["b", "c", "d", "low-but-over", "low-with-projection", "low-undecided-phase"]
     assert names(summary_tests(tests, 0)) == ["low-but-over", "low-with-projection", "low-undecided-phase"]
+    assert names(summary_tests(tests, 1)) == ["b", "low-but-over", "low-with-projection", "low-undecided-phase"]
     assert names(summary_tests(tests, 8)) == names(tests)  # the gap is in the top 8 of 8
     assert names(summary_tests(tests, 7)) == [n for n in names(tests) if n != "gap"]
 

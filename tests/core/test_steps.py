@@ -65,11 +65,13 @@ def test_unequal_chunks_weigh_the_mean_by_items_and_unknown_chunks_are_left_out(
     assert per_item(0, marks, 0, 25 * M, lambda a, b: None, 0.5) is None
     short = per_item(0, marks, 0, 1000 * M, watts(100.0), 0.5)
     assert short is not None and short.approximate and short.chunks == 1 and short.ci95_j is None
+    later = per_item(500 * M, [500 * M + m for m in marks], 0, 1000 * M, watts(100.0), 0.5)  # the same, later
+    assert later is not None and later.approximate
 
 
 def test_t_quantiles_and_quantiles():
     assert (t95(1), t95(10), t95(30), t95(35), t95(1000)) == (12.706, 2.228, 2.042, 2.042, 1.960)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a t quantile needs 1 or more degrees of freedom"):
         t95(0)
     assert quantile([1.0], 0.9) == 1.0
     xs = [1.0, 2.0, 3.0, 4.0, 5.0]
