@@ -358,3 +358,15 @@ def test_a_phase_record_marks_each_step_and_each_item_of_a_loop():
         seen.append(x)
         assert len(q.marks) == len(seen) - 1  # an item is marked when the loop asks for the next
     assert seen == ["a", "b", "c"] and len(q.marks) == 3 and q.marks == sorted(q.marks)
+
+
+def test_step_marks_at_the_phase_start_are_not_items_and_per_item_energy_keeps_to_the_claimed_channels():
+    from pytest_carbon.assemble import marks_in
+
+    assert marks_in(PhaseRecord("p", 5, 9, marks=[5, 6, 9, 10])) == [6, 9]
+    meters = Meters([_channel("cpu", 10.0), _channel("gpu:0", 30.0)], {"cpu": 0.5, "gpu:0": 0.5}, True, 0.5)
+    a = _rec("t.py::a", 0.0, 2.0)
+    a.phases = [PhaseRecord("train", 0, 2 * S, marks=[S, 2 * S])]
+    run = build_run([a], meters, Budgets(parse_table({}, "p"), mode="off"), run={}, claims_of=lambda r: frozenset({"cpu"}))
+    per = run.tests[0].phases[0].per_item
+    assert per is not None and per.mean_j == pytest.approx(10.0)  # the worker's cpu only, not the other GPU's 30 W

@@ -206,3 +206,12 @@ def test_a_stepped_phase_with_a_co2_per_item_budget_is_judged_in_grams():
     assert (f.violation.metric, f.violation.measured, f.violation.interval) == ("co2", 1.25, (1.1, 1.4))
     within = judge(None, Measurement(20.0, 40.0, True), [PhaseCheck("train", None, ib, pm, 12, (1.5, 10, (1.2, 1.8)))])
     assert within is not None and within.findings == ()  # 0.9 g at most: within
+
+
+def test_a_window_is_disturbed_when_over_half_the_busy_cpu_time_was_other_processes():
+    from pytest_carbon.budget import disturbed
+
+    def m(share):
+        return Measurement(1.0, 1.0, foreign_cpu_share=share)
+
+    assert [disturbed(m(x)) for x in (None, 0.0, 0.5, 0.51, 1.0)] == [False, False, False, True, True]

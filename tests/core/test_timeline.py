@@ -86,4 +86,6 @@ def test_foreign_share_of_a_window_from_the_load_series():
     assert idle.foreign_share(0, S) is None  # nothing busy: no share to speak of
     over = LoadSeries([0, S], [0.0, 1.0], [0.0, 1.2])  # tick rounding: the tree above the machine
     assert over.foreign_share(0, S) == 0.0
+    lost = LoadSeries([0, S], [0.0, 1.0], [1.0, 0.5])  # a descendant left the tree with its time
+    assert lost.foreign_share(0, S) == 1.0
     assert NO_LOAD.foreign_share(0, S) is None
