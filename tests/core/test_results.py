@@ -36,6 +36,7 @@ def test_approximate_where_the_window_is_shorter_than_a_channels_resolution():
     w = measure_window(e, 0.5, {"cpu": 0.1, "gpu:0": 1.0}, False, G)
     assert w.approximate_channels == ("gpu:0",) and w.approximate
     assert measure_window(e, 1.0, {"gpu:0": 1.0}, False, G).approximate_channels == ()  # equal is not shorter
+    assert measure_window(e, 0.5, {"cpu": 0.5, "gpu:0": 1.0}, False, G).approximate_channels == ("gpu:0",)  # beside a coarser one too
     assert measure_window({}, 0.0, {}, False, G) == Window(0.0, {}, 0.0, 0.0, (), False, {})
 
 
@@ -131,7 +132,7 @@ def test_projection():
     }  # fmt: skip
     ranged = project(spec, 20.0, 4, 0.002, None, (4.5, 5.5))  # a per-item interval, to the full count
     assert ranged.ci95_j == (675_000.0, 825_000.0) and ranged.ci95_co2_g == (1350.0, 1650.0)
-    assert ranged.to_json()["energy_j_ci95"] == [675_000.0, 825_000.0]
+    assert ranged.to_json()["energy_j_ci95"] == [675_000.0, 825_000.0] and ranged.to_json()["co2_g_ci95"] == [1350.0, 1650.0]
     none = project(spec, None, 4, 1.0, "why").to_json()
     assert (none["energy_j"], none["co2_g"], none["car_km"], none["note"]) == (None, None, None, "why")
     zero = project(spec, 20.0, 0, 1.0).to_json()
