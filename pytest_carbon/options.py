@@ -39,7 +39,7 @@ HELP = {
     "json": "write the JSON report (schema pytest-carbon/1) to PATH",
     "meter": "meters: auto (default), nvml, rapl, estimate, constant:CHANNEL=WATTS[,...], replay:PATH; join with +",
     "interval": "seconds between meter readings (default 0.1)",
-    "scope": "what a test is charged: process (the pytest process tree), machine (the whole machine) or auto"
+    "scope": "what a test is charged: process (the pytest process tree: its CPU time, memory and GPU share), machine (the whole machine) or auto"
     " (default: process for estimated channels, machine for energy counters)",
     "country": "ISO 3166 alpha-3 country of the machine, for grid intensity (e.g. DEU)",
     "region": "sub-national region: US state (CA), Canadian province (QC), Chinese province (CN-BJ), Nordic zone (SE3)",

@@ -21,6 +21,10 @@ class NVMLError_NotSupported(NVMLError):
     pass
 
 
+class NVMLError_NotFound(NVMLError):
+    pass
+
+
 class FakeNvml(types.ModuleType):
     """A pynvml stand-in: each GPU draws constant watts; reads can be made to fail.
 
@@ -39,6 +43,9 @@ class FakeNvml(types.ModuleType):
         self.reads = 0
         self.uuids = [f"GPU-{i:08x}-aaaa-bbbb" for i in range(len(watts))]
         self.shutdown_called = False
+        # Per-process SM utilisation samples: None = not supported by this "driver";
+        # else a function (handle, since_us) -> [(pid, smUtil)], stamped now.
+        self.process_util: Any = None
 
     def nvmlInit(self) -> None:
         if self.init_error:
@@ -67,6 +74,15 @@ class FakeNvml(types.ModuleType):
             raise NVMLError("GPU is lost")
         self.reads += 1
         return int(self.watts[h] * (time.monotonic_ns() - self.t0) / 1e6)
+
+    def nvmlDeviceGetProcessUtilization(self, h: int, since_us: int) -> list[Any]:
+        if self.process_util is None:
+            raise NVMLError_NotSupported("Not Supported")
+        now_us = time.monotonic_ns() // 1000
+        rows = self.process_util(h, since_us)
+        if not rows:
+            raise NVMLError_NotFound("Not Found")
+        return [types.SimpleNamespace(pid=pid, smUtil=sm, memUtil=0, timeStamp=now_us) for pid, sm in rows]
 
     def nvmlDeviceGetPowerUsage(self, h: int) -> int:
         if self.failing:

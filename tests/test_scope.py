@@ -210,3 +210,30 @@ def test_a_verdict_on_a_window_a_neighbour_kept_busy_says_it_was_disturbed(pytes
     ])  # fmt: skip
     (t,) = load_report(pytester.path / "r.json")["tests"]
     assert t["foreign_cpu_share"] > 0.9
+
+
+def test_gpu_energy_in_process_scope_follows_the_trees_share_of_sm_utilisation(pytester, fake_nvml, monkeypatch):
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    fake = fake_nvml([300.0, 100.0])
+    me = os.getpid()
+    # GPU 0: this process 25 of 100 SM-%, another process the rest; GPU 1: no per-process samples
+    fake.process_util = lambda h, since: [(me, 25), (me + 10_000_000, 75)] if h == 0 else None
+    original = fake.nvmlDeviceGetProcessUtilization
+
+    def util(h, since):
+        if h == 1:
+            raise type("NVMLError_NotSupported", (Exception,), {})("Not Supported")
+        return original(h, since)
+
+    fake.nvmlDeviceGetProcessUtilization = util
+    pytester.makepyfile("import time\ndef test_a():\n    time.sleep(0.3)\n")
+    result = pytester.runpytest("--carbon", "--carbon-meter", "nvml", "--carbon-scope", "process", "--carbon-interval", "0.02",
+                                "--carbon-json", "r.json")  # fmt: skip
+    assert result.ret == 0
+    report = load_report(pytester.path / "r.json")
+    notes = {m["channel"]: m["note"] for m in report["run"]["meters"]}
+    assert "share of the GPU's SM utilisation" in notes["gpu:0"] and "machine scope" in notes["gpu:1"]
+    (t,) = report["tests"]
+    assert t["energy_j"]["gpu:0"] == pytest.approx(0.25 * 300 * t["duration_s"], rel=0.05)
+    assert t["energy_j"]["gpu:1"] == pytest.approx(100 * t["duration_s"], rel=0.05)
+    assert_conserved(report)

@@ -46,6 +46,10 @@ class Context:
 def _nvml(spec: MeterSpec, ctx: Context) -> Meter:
     from .nvml import NvmlMeter
 
+    if ctx.scope == "process":
+        from .share import GpuShare
+
+        return GpuShare(NvmlMeter(), ctx.the_probe())
     return NvmlMeter()
 
 

@@ -123,6 +123,11 @@ class LoadProbe:
             self._last = load
             return load
 
+    def pids(self) -> set[int]:
+        """The tree's processes as of the last walk (the root and its known descendants)."""
+        with self._lock:
+            return {self.root, *self._known}
+
     def _discover(self) -> None:
         proc = self.proc
         seen = {self.root}

@@ -3,10 +3,14 @@
 A RAPL package counter sees the whole machine. In process scope each interval's energy is
 multiplied by the share of the machine's busy CPU time that the pytest process tree used in
 it (the split Scaphandre and Kepler make); energy in intervals when nothing was busy is
-charged to nobody. The channel's note says so in every report.
+charged to nobody. A GPU's energy is split by the tree's share of its SM utilisation, from
+NVML's per-process samples, where the driver gives them. The channel's note says so in
+every report.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from .base import ChannelInfo, Meter, MeterError, MeterUnavailable
 from .load import Load, LoadProbe
@@ -63,6 +67,86 @@ class ProcessShare:
             self._acc[name] = self._acc.get(name, 0.0) + (v - self._last.get(name, v)) * share
         self._last = dict(cur)
         self._load = load
+        return dict(self._acc)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+GPU_SPLIT_NOTE = "process scope: each interval's energy x the pytest process tree's share of the GPU's SM utilisation (NVML per-process samples)"
+GPU_MACHINE_NOTE = "machine scope: this driver gives no per-process GPU utilisation"
+
+
+def _not_found(e: Exception) -> bool:
+    """NVML's 'no samples since then' error: the query works, nothing ran."""
+    return type(e).__name__.endswith("NotFound")
+
+
+class GpuShare:
+    """Wraps the NVML meter in process scope: each GPU's energy times the tree's share of
+    that GPU's SM utilisation in the interval, from ``nvmlDeviceGetProcessUtilization``.
+    A GPU whose driver gives no per-process samples stays machine-wide, and says so."""
+
+    def __init__(self, inner: Any, probe: LoadProbe):
+        self.inner = inner
+        self.probe = probe
+        self.name = inner.name
+        self.channels: list[ChannelInfo] = []
+        self._split: dict[str, Any] = {}  # channel -> NVML handle, where per-process samples exist
+        self._seen: dict[str, int] = {}  # channel -> the last sample's timestamp (us)
+        self._last: dict[str, float] = {}
+        self._acc: dict[str, float] = {}
+
+    @property
+    def gpu_map(self) -> dict[str, str]:
+        return dict(getattr(self.inner, "gpu_map", {}))
+
+    def open(self) -> None:
+        self.inner.open()
+        nv = self.inner._nv
+        infos = {c.name: c for c in self.inner.channels}
+        channels = []
+        for ch, handle, _ in self.inner._devices:
+            c = infos[ch]
+            try:
+                nv.nvmlDeviceGetProcessUtilization(handle, 0)
+                ok = True
+            except Exception as e:  # NVMLError_NotSupported and kin: no split for this GPU
+                ok = _not_found(e)
+            if ok:
+                self._split[ch] = handle
+                self._seen[ch] = 0
+            note = GPU_SPLIT_NOTE if ok else GPU_MACHINE_NOTE
+            channels.append(ChannelInfo(c.name, c.method, c.cadence_s, c.hardware, f"{c.note}; {note}" if c.note else note))
+        self.channels = channels
+        self._last = dict(self.inner.read())
+        self._acc = {c.name: 0.0 for c in channels}
+
+    def _share(self, ch: str, handle: Any, pids: set[int]) -> float:
+        nv = self.inner._nv
+        try:
+            samples = nv.nvmlDeviceGetProcessUtilization(handle, self._seen[ch])
+        except Exception as e:
+            if _not_found(e):
+                return 0.0  # nothing ran on the GPU: its energy is nobody's
+            raise MeterError(f"NVML per-process utilisation failed: {e}") from None
+        total = ours = 0
+        for s in samples:
+            total += s.smUtil
+            if s.pid in pids:
+                ours += s.smUtil
+            self._seen[ch] = max(self._seen[ch], int(s.timeStamp))
+        return ours / total if total > 0 else 0.0
+
+    def read(self) -> dict[str, float]:
+        cur = self.inner.read()
+        pids = self.probe.pids()
+        for name, v in cur.items():
+            delta = v - self._last.get(name, v)
+            handle = self._split.get(name)
+            share = 1.0 if handle is None else self._share(name, handle, pids)
+            self._acc[name] = self._acc.get(name, 0.0) + delta * share
+        self._last = dict(cur)
         return dict(self._acc)
 
     def close(self) -> None:
