@@ -237,3 +237,15 @@ def test_gpu_energy_in_process_scope_follows_the_trees_share_of_sm_utilisation(p
     assert t["energy_j"]["gpu:0"] == pytest.approx(0.25 * 300 * t["duration_s"], rel=0.05)
     assert t["energy_j"]["gpu:1"] == pytest.approx(100 * t["duration_s"], rel=0.05)
     assert_conserved(report)
+
+
+def test_a_wrong_inconclusive_or_scope_in_pyproject_stops_the_run_with_the_accepted_values(pytester):
+    pytester.makepyfile("def test_a(): pass\n")
+    pytester.makepyprojecttoml('[tool.pytest-carbon]\ninconclusive = "maybe"\n')
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*inconclusive*must be pass (an interval straddling a per-item limit is reported only) or fail*"])
+    pytester.makepyprojecttoml('[tool.pytest-carbon]\nscope = 3\n')
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and "Traceback" not in result.stderr.str()
+    result.stderr.fnmatch_lines(["*scope*must be process*"])
