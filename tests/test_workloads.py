@@ -116,7 +116,10 @@ def test_tiny_suite_smoke_run_under_the_plugin(pytester, monkeypatch):
     report = json.loads(out.read_text())
     tests = {t["nodeid"]: t for t in report["tests"]}
     assert len(tests) == 9
-    sample = tests["test_ldm.py::test_sample[tiny-2d-ddim20]"]
+    # --workload-steps 2 caps DDIM's 20 steps: the id says the 2 that ran
+    assert "test_ldm.py::test_sample[tiny-2d-ddim20]" not in tests
+    sample = tests["test_ldm.py::test_sample[tiny-2d-ddim2]"]
+    assert sample["info"]["batch"] == 2 and sample["info"]["denoising_steps"] == 2  # the images made together
     (phase,) = sample["phases"]
     assert (phase["name"], phase["items"]) == ("sample", 2)
     assert phase["energy_j_per_item"] == pytest.approx(phase["energy_j"]["total"] / 2)
@@ -124,7 +127,9 @@ def test_tiny_suite_smoke_run_under_the_plugin(pytester, monkeypatch):
     assert proj["count"] == 500 and proj["label"] == "500 images (DDIM, 2 steps)"
     assert proj["energy_j"] == pytest.approx(phase["energy_j_per_item"] * 500)
     train = tests["test_ldm.py::test_train_diffusion[tiny-3d]"]
-    assert train["phases"][0]["name"] == "train" and train["phases"][0]["items"] == 2
+    # The batches are made before the measured loop, in a phase of their own
+    assert [(p["name"], p["items"]) for p in train["phases"]] == [("data", 2), ("train", 2)]
+    assert train["phases"][1]["per_item"]["n"] == 2  # 2 steps, no warm-up at this size
     assert train["info"]["threads"] >= 1 and train["info"]["dims"] == 3
     assert train["projections"][0]["count"] == 150_000
     ddp = tests["test_ldm.py::test_train_diffusion_ddp[tiny-2d]"]

@@ -149,7 +149,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     chosen = variants(list(_settings_presets(metafunc.config)))
     if "variant" in metafunc.fixturenames and "sampler" in metafunc.fixturenames:
         cases = [(v, s) for v in chosen for s in v.samplers]
-        metafunc.parametrize(("variant", "sampler"), cases, ids=[f"{v.id}-{k}{n}" for v, (k, n) in cases])
+        cap = metafunc.config.getoption("workload_steps")
+        # The id says the denoising steps that actually run (--workload-steps caps them).
+        ids = [f"{v.id}-{k}{min(n, cap) if cap else n}" for v, (k, n) in cases]
+        metafunc.parametrize(("variant", "sampler"), cases, ids=ids)
     elif "variant" in metafunc.fixturenames:
         only = getattr(metafunc.function, "variants_filter", None)
         vs = [v for v in chosen if only is None or only(v)]
