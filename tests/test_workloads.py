@@ -73,7 +73,7 @@ def test_brain_preset_autoencoder_matches_the_bundle():
     ae, unet = parameter_counts(v)
     assert ae / 1e6 == pytest.approx(13.8, rel=0.02)
     assert v.latent_size == (20, 28, 20)
-    assert unet / 1e6 == pytest.approx(441.4, rel=0.01)  # unconditional; see docs/workloads.md
+    assert unet / 1e6 == pytest.approx(553.2, rel=0.01)  # the bundle's conditioned UNet; see docs/workloads.md
 
 
 def test_unknown_preset():
@@ -137,3 +137,42 @@ def test_tiny_suite_smoke_run_under_the_plugin(pytester, monkeypatch):
     assert [p["name"] for p in ddp["phases"]] == ["spawn_and_train", "train"]
     assert ddp["info"]["world_size"] == 2 and ddp["info"]["backend"] == "gloo"
     assert ddp["budget"]["key"] == "test_ldm.py::test_train_diffusion_ddp[tiny*"  # the more specific pattern
+
+
+def test_brain_3d_is_the_bundles_conditioned_unet_and_can_run_unconditional(pytester):
+    from workloads.presets import PRESETS, parameter_counts
+
+    brain = PRESETS["brain-3d"][3]
+    _, unet = parameter_counts(brain)
+    assert abs(unet - 553.2e6) / 553.2e6 < 0.01  # the bundle's conditioned UNet: 553.2M
+    _, plain = parameter_counts(brain.unconditional())
+    assert abs(plain - 475.4e6) / 475.4e6 < 0.01  # resblock_updown, no conditioning: 475.4M
+    result = pytester.runpytest_subprocess(str(WORKLOADS), "--co", "--workload-preset", "brain-3d", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(["  brain-3d-3d: 160x224x160 images, * + UNet 553.17M parameters, batch 1; *conditioned"])
+
+
+def test_a_conditioned_model_trains_and_samples_with_the_bundles_two_inputs():
+    import dataclasses
+
+    import torch
+
+    from workloads.ldm import build, sample, set_scale_factor, train_diffusion
+    from workloads.presets import PRESETS
+
+    v = dataclasses.replace(PRESETS["tiny"][2], conditioning=4, unet_resblock_updown=True)
+    m = build(v, "cpu", seed=0)
+    x = torch.rand(2, 1, *v.image_size)
+    set_scale_factor(m, x)
+    calls = []
+    unet_forward = m.unet.forward
+
+    def spy(inp, timesteps, context=None, **kw):
+        calls.append((tuple(inp.shape), None if context is None else tuple(context.shape)))
+        return unet_forward(inp, timesteps=timesteps, context=context, **kw)
+
+    m.unet.forward = spy  # type: ignore[method-assign]
+    loss = train_diffusion(m, lambda i: x, 2)
+    assert loss == loss and calls[0] == ((2, 3 + 4, *v.latent_size), (2, 1, 4))  # latent + 4 planes, and cross-attention
+    images = sample(m, "ddim", 2, 2)
+    assert images.shape == (2, 1, *v.image_size) and torch.isfinite(images).all()
+    assert calls[-1] == ((2, 7, *v.latent_size), (2, 1, 4))

@@ -27,6 +27,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="training iterations of a full run, for projections (default 150,000)")  # fmt: skip
     g.addoption("--workload-images", type=int, default=10_000, metavar="N",
                 help="generated images of a full run, for projections (default 10,000)")  # fmt: skip
+    g.addoption("--workload-conditioning", default="on", choices=["on", "off"],
+                help="feed the brain-3d UNet its conditioning inputs (gender, age, volumes) as the bundle"
+                     " does (on, default), or run it unconditional (off)")  # fmt: skip
     g.addoption("--workload-threads", default="auto", metavar="N|auto",
                 help="torch CPU threads (auto: no more than the cores other processes leave free, so"
                      " that OpenMP threads do not spin against a neighbour's load)")  # fmt: skip
@@ -144,9 +147,7 @@ def cfg(request: pytest.FixtureRequest) -> Settings:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    from .presets import variants
-
-    chosen = variants(list(_settings_presets(metafunc.config)))
+    chosen = chosen_variants(metafunc.config)
     if "variant" in metafunc.fixturenames and "sampler" in metafunc.fixturenames:
         cases = [(v, s) for v in chosen for s in v.samplers]
         cap = metafunc.config.getoption("workload_steps")
@@ -163,13 +164,23 @@ def _settings_presets(config: pytest.Config) -> list[str]:
     return config.getoption("workload_preset") or ["tiny"]
 
 
+def chosen_variants(config: pytest.Config) -> list[object]:
+    """The presets' variants, unconditional where --workload-conditioning off says so."""
+    from .presets import variants
+
+    vs = variants(list(_settings_presets(config)))
+    if config.getoption("workload_conditioning") == "off":
+        vs = [v.unconditional() for v in vs]
+    return vs
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     import torch
 
-    from .presets import parameter_counts, variants
+    from .presets import parameter_counts
 
     try:
-        chosen = variants(_settings_presets(config))
+        chosen = chosen_variants(config)
     except ValueError as e:
         return [f"workloads: {e}"]
     device = config.getoption("workload_device")

@@ -25,6 +25,23 @@ class LDM:
     def latent_shape(self) -> tuple[int, ...]:
         return (self.variant.latent_channels, *self.variant.latent_size)
 
+    def condition(self, batch: int) -> torch.Tensor | None:
+        """Fixed conditioning values in [0, 1] (the bundle's inputs are normalised), or None."""
+        n = self.variant.conditioning
+        if not n:
+            return None
+        return torch.linspace(0.2, 0.8, n, device=self.device).expand(batch, 1, n).contiguous()
+
+    def denoise(self, unet: Any, latent: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        """One UNet call; a conditioned network gets the values as extra constant channels
+        and through cross-attention, as the brain bundle feeds them."""
+        if cond is None:
+            return unet(latent, timesteps=t)
+        planes = cond[:, 0].reshape(*cond.shape[:1], cond.shape[2], *([1] * (latent.dim() - 2))).expand(
+            latent.shape[0], cond.shape[2], *latent.shape[2:]
+        )
+        return unet(torch.cat((latent, planes), dim=1), timesteps=t, context=cond)
+
 
 def build(v: Variant, device: str | torch.device, seed: int = 0) -> LDM:
     from monai.networks.nets import AutoencoderKL, DiffusionModelUNet
@@ -101,7 +118,13 @@ def train_diffusion(
         x = batches(i)
         noise = torch.randn((x.shape[0], *m.latent_shape), device=m.device)
         t = torch.randint(0, sched.num_train_timesteps, (x.shape[0],), device=m.device).long()
-        pred = inferer(inputs=x, autoencoder_model=m.autoencoder, diffusion_model=unet, noise=noise, timesteps=t)
+        cond = m.condition(x.shape[0])
+        if cond is None:
+            pred = inferer(inputs=x, autoencoder_model=m.autoencoder, diffusion_model=unet, noise=noise, timesteps=t)
+        else:  # what the inferer does, with the bundle's two ways of conditioning
+            with torch.no_grad():
+                z = m.autoencoder.encode_stage_2_inputs(x) * m.scale_factor
+            pred = m.denoise(unet, sched.add_noise(original_samples=z, noise=noise, timesteps=t), t, cond)
         loss = F.mse_loss(pred.float(), noise.float())
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -118,8 +141,16 @@ def sample(m: LDM, kind: str, steps: int, images: int) -> torch.Tensor:
     m.autoencoder.eval()
     m.unet.eval()
     noise = torch.randn((images, *m.latent_shape), device=m.device)
+    cond = m.condition(images)
     with torch.no_grad():
-        out = inferer.sample(input_noise=noise, autoencoder_model=m.autoencoder, diffusion_model=m.unet, scheduler=sched, verbose=False)
+        if cond is None:
+            out = inferer.sample(input_noise=noise, autoencoder_model=m.autoencoder, diffusion_model=m.unet, scheduler=sched, verbose=False)
+        else:  # the inferer's loop, with the bundle's conditioning
+            latent = noise
+            for t in sched.timesteps:
+                step_t = torch.full((images,), int(t), device=m.device, dtype=torch.long)
+                latent, _ = sched.step(m.denoise(m.unet, latent, step_t, cond), t, latent)
+            out = m.autoencoder.decode_stage_2_outputs(latent / m.scale_factor)
     _sync(m.device)
     assert isinstance(out, torch.Tensor)
     return out

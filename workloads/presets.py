@@ -8,6 +8,8 @@ layer of its own.
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,10 @@ class Variant:
     sample_images: int  # images generated per sampling benchmark
     samplers: tuple[tuple[str, int], ...]  # (ddpm|ddim, denoising steps)
     stands_for: str
+    unet_resblock_updown: bool = False  # down- and upsampling by residual blocks (the brain bundle)
+    # Conditioning variables (the brain bundle: gender, age, ventricular and brain volume), fed
+    # both as extra input channels and by cross-attention, as the bundle does; 0: unconditional
+    conditioning: int = 0
 
     @property
     def id(self) -> str:
@@ -59,9 +65,9 @@ class Variant:
         )
 
     def unet_kwargs(self) -> dict[str, Any]:
-        return dict(
+        kw: dict[str, Any] = dict(
             spatial_dims=self.dims,
-            in_channels=self.latent_channels,
+            in_channels=self.latent_channels + self.conditioning,
             out_channels=self.latent_channels,
             num_res_blocks=self.unet_res_blocks,
             channels=self.unet_channels,
@@ -69,6 +75,15 @@ class Variant:
             num_head_channels=self.unet_heads,
             norm_num_groups=self.unet_norm_groups,
         )
+        if self.unet_resblock_updown:
+            kw.update(resblock_updown=True, norm_eps=1e-6)
+        if self.conditioning:
+            kw.update(with_conditioning=True, cross_attention_dim=self.conditioning, transformer_num_layers=1, upcast_attention=True)
+        return kw
+
+    def unconditional(self) -> "Variant":
+        """The same network without its conditioning inputs."""
+        return dataclasses.replace(self, conditioning=0, stands_for=self.stands_for.replace(", conditioned", ", unconditional"))
 
 
 def _tiny(dims: int) -> Variant:
@@ -167,7 +182,9 @@ PRESETS: dict[str, dict[int, Variant]] = {
             diffusion_steps=5,
             sample_images=1,
             samplers=(("ddim", 50),),
-            stands_for="MONAI's brain LDM bundle (UK Biobank 160x224x160 volumes), unconditional",
+            stands_for="MONAI's brain LDM bundle (UK Biobank 160x224x160 volumes), conditioned",
+            unet_resblock_updown=True,
+            conditioning=4,
         )
     },
 }
