@@ -176,3 +176,16 @@ def test_a_conditioned_model_trains_and_samples_with_the_bundles_two_inputs():
     images = sample(m, "ddim", 2, 2)
     assert images.shape == (2, 1, *v.image_size) and torch.isfinite(images).all()
     assert calls[-1] == ((2, 7, *v.latent_size), (2, 1, 4))
+
+
+def test_a_sweep_of_two_samplers_and_three_step_counts_gives_six_sampling_tests_per_variant(pytester):
+    args = (str(WORKLOADS), "--co", "-q", "-m", "sample", "-p", "no:randomly", "--workload-sampler", "ddpm,ddim", "--workload-sample-steps", "10,20,50")
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == 0
+    ids = [line.split("[")[1].rstrip("]") for line in result.outlines if "::test_sample[" in line]
+    assert ids == [f"tiny-{d}d-{k}{n}" for d in (2, 3) for k in ("ddpm", "ddim") for n in (10, 20, 50)]
+    capped = pytester.runpytest_subprocess(*args, "--workload-steps", "15")  # the ids say the steps that run
+    assert [line.split("[")[1].rstrip("]") for line in capped.outlines if "tiny-2d-ddpm" in line] == ["tiny-2d-ddpm10", "tiny-2d-ddpm15"]
+    bad = pytester.runpytest_subprocess(str(WORKLOADS), "--co", "--workload-sample-steps", "0,20")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*--workload-sample-steps 0,20: whole numbers of denoising steps from 1 to 1000*"])

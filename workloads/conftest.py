@@ -27,6 +27,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="training iterations of a full run, for projections (default 150,000)")  # fmt: skip
     g.addoption("--workload-images", type=int, default=10_000, metavar="N",
                 help="generated images of a full run, for projections (default 10,000)")  # fmt: skip
+    g.addoption("--workload-sampler", default=None, metavar="KINDS",
+                help="samplers to sweep, e.g. ddpm,ddim (default: each preset's own)")  # fmt: skip
+    g.addoption("--workload-sample-steps", default=None, metavar="COUNTS",
+                help="denoising step counts to sweep, e.g. 10,20,50,250,1000 (default: each preset's own)")  # fmt: skip
     g.addoption("--workload-conditioning", default="on", choices=["on", "off"],
                 help="feed the brain-3d UNet its conditioning inputs (gender, age, volumes) as the bundle"
                      " does (on, default), or run it unconditional (off)")  # fmt: skip
@@ -36,6 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    sweep(config)  # a wrong sweep stops the run before collection, with the accepted values
     config.addinivalue_line("markers", "train: training benchmarks (autoencoder, diffusion, DDP)")
     config.addinivalue_line("markers", "sample: generation benchmarks (DDPM, DDIM)")
     config.addinivalue_line("markers", "ddp: distributed training under torch.distributed")
@@ -149,10 +154,16 @@ def cfg(request: pytest.FixtureRequest) -> Settings:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     chosen = chosen_variants(metafunc.config)
     if "variant" in metafunc.fixturenames and "sampler" in metafunc.fixturenames:
-        cases = [(v, s) for v in chosen for s in v.samplers]
         cap = metafunc.config.getoption("workload_steps")
-        # The id says the denoising steps that actually run (--workload-steps caps them).
-        ids = [f"{v.id}-{k}{min(n, cap) if cap else n}" for v, (k, n) in cases]
+        # The id says the denoising steps that actually run (--workload-steps caps them); step
+        # counts that the cap makes equal are one test.
+        ids, cases = [], []
+        for v in chosen:
+            for k, n in samplers(metafunc.config, v.samplers):
+                id_ = f"{v.id}-{k}{min(n, cap) if cap else n}"
+                if id_ not in ids:
+                    ids.append(id_)
+                    cases.append((v, (k, n)))
         metafunc.parametrize(("variant", "sampler"), cases, ids=ids)
     elif "variant" in metafunc.fixturenames:
         only = getattr(metafunc.function, "variants_filter", None)
@@ -162,6 +173,34 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _settings_presets(config: pytest.Config) -> list[str]:
     return config.getoption("workload_preset") or ["tiny"]
+
+
+def sweep(config: pytest.Config) -> tuple[list[str] | None, list[int] | None]:
+    """The samplers and step counts the options ask for (None: each preset's own)."""
+    kinds_opt, steps_opt = config.getoption("workload_sampler"), config.getoption("workload_sample_steps")
+    kinds = counts = None
+    if kinds_opt is not None:
+        kinds = [k.strip().lower() for k in kinds_opt.split(",")]
+        if any(k not in ("ddpm", "ddim") for k in kinds):
+            raise pytest.UsageError(f"--workload-sampler {kinds_opt}: samplers are ddpm and ddim, e.g. ddpm,ddim")
+    if steps_opt is not None:
+        try:
+            counts = [int(n) for n in steps_opt.split(",")]
+        except ValueError:
+            counts = []
+        if not counts or any(not 1 <= n <= 1000 for n in counts):
+            raise pytest.UsageError(f"--workload-sample-steps {steps_opt}: whole numbers of denoising steps from 1 to 1000, e.g. 10,20,50")
+    return kinds, counts
+
+
+def samplers(config: pytest.Config, own: tuple[tuple[str, int], ...]) -> list[tuple[str, int]]:
+    """(kind, steps) to run: the sweep the options ask for, else the preset's own samplers."""
+    kinds, counts = sweep(config)
+    if kinds is None and counts is None:
+        return list(own)
+    kinds = kinds or sorted({k for k, _ in own}, reverse=True)
+    counts = counts or sorted({n for _, n in own})
+    return [(k, n) for k in kinds for n in counts]
 
 
 def chosen_variants(config: pytest.Config) -> list[object]:
