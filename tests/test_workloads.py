@@ -111,8 +111,9 @@ def test_tiny_suite_smoke_run_under_the_plugin(pytester, monkeypatch):
     )
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(
-        ["workloads: torch *", "  tiny-2d: 32x32 images, latent 3x16x16, autoencoder *M + UNet *M parameters*", "*Projections: *extrapolated, not measured*"]
-    )
+        ["workloads: torch *", "  tiny-2d: 32x32 images, latent 3x16x16, autoencoder *M + UNet *M parameters*", "*Projections: *extrapolated, not measured*",
+         "*the study beside this run*", "| 2D training (autoencoder + diffusion, 150,000 iterations each) | * | 10 | *x |", "These are toy figures*"]
+    )  # fmt: skip
     report = json.loads(out.read_text())
     tests = {t["nodeid"]: t for t in report["tests"]}
     assert len(tests) == 9
@@ -189,3 +190,56 @@ def test_a_sweep_of_two_samplers_and_three_step_counts_gives_six_sampling_tests_
     bad = pytester.runpytest_subprocess(str(WORKLOADS), "--co", "--workload-sample-steps", "0,20")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["*--workload-sample-steps 0,20: whole numbers of denoising steps from 1 to 1000*"])
+
+
+def _paper_report(preset: str = "tutorial", device: str = "cuda", pue: float = 1.0) -> dict:
+    def proj(energy, co2, count, ci=None):
+        return {"count": count, "energy_j": energy, "co2_g": co2, "energy_j_ci95": ci, "co2_g_ci95": None if ci is None else [ci[0] / 9000, ci[1] / 9000]}
+
+    info = {"preset": preset, "device": device, "dims": 2}
+    return {
+        "run": {"pue": pue},
+        "tests": [
+            {"nodeid": "test_ldm.py::test_train_autoencoder[x]", "info": info, "projections": [proj(3.6e6, 400.0, 150_000, [3.0e6, 4.2e6])]},
+            {"nodeid": "test_ldm.py::test_train_diffusion[x]", "info": info, "projections": [proj(7.2e6, 800.0, 150_000, [7.0e6, 7.4e6])]},
+            {"nodeid": "test_ldm.py::test_sample[x-ddpm1000]", "info": {**info, "sampler": "ddpm", "denoising_steps": 1000},
+             "projections": [proj(36e6, 4000.0, 10_000)]},
+            {"nodeid": "test_ldm.py::test_train_diffusion_ddp[x]", "info": {**info, "world_size": 2}, "projections": [proj(1.0, 1.0, 150_000)]},
+            {"nodeid": "test_ldm.py::test_train_autoencoder[y]", "info": {**info, "dims": 3}, "projections": [proj(1.0, 1.0, 150_000)]},
+        ],
+        "whatif": {"ratio": 31.2, "cleanest": {"zone": "NOR"}, "dirtiest": {"zone": "XKX"},
+                   "months": {"zone": "DEU", "values": [{"name": "Apr", "g_per_kwh": 300.0}, {"name": "Nov", "g_per_kwh": 450.0}]}},
+    }  # fmt: skip
+
+
+def test_the_paper_table_adds_the_training_halves_and_sets_ours_beside_the_study():
+    from workloads.paper import render, rows
+
+    train, gen = rows([_paper_report()])  # the DDP test and the 3D half without its pair make no row
+    assert train.label == "2D training (autoencoder + diffusion, 150,000 iterations each)"
+    assert (train.energy_j, train.co2_g, train.ci_j) == (10.8e6, 1200.0, (10.0e6, 11.6e6))  # 3.6 + 7.2 MJ, and the intervals' ends
+    assert gen.label == "2D generation (10,000 images, DDPM 1000 steps)" and gen.co2_g == 4000.0
+    text = render([_paper_report()])
+    # 1200 g / 107.5 g/km = 11.16 km against the study's 10 km
+    assert "| 2D training (autoencoder + diffusion, 150,000 iterations each) | 3 kWh [2.78-3.22] | 1.2 kg [1.11-1.29] | 11.2 | 10 | 1.12x |" in text
+    assert "| 2D generation (10,000 images, DDPM 1000 steps) | 10 kWh | 4 kg | 37.2 | 160 | 0.233x |" in text
+    assert "Location: the same energy emits 31.2x more in XKX than in NOR (the study: up to 94x)." in text
+    assert "Season: in DEU, Nov emits 1.50x what Apr does (the study: up to 1.5x)." in text
+    assert "toy figures" not in text
+    like = render([_paper_report()], pue=1.58)  # the study's PUE: our CO2 x 1.58
+    assert "PUE: ours 1.58 (rescaled from the reports' 1)" in like
+    # 1200 g x 1.58 = 1896 g, 17.6 km; its interval (1111 to 1289 g) x 1.58
+    assert "| 3 kWh [2.78-3.22] | 1.9 kg [1.76-2.04] | 17.6 | 10 | 1.76x |" in like
+    assert "These are toy figures" in render([_paper_report(preset="tiny", device="cpu")])
+
+
+def test_the_paper_cli_refuses_bad_input_without_a_traceback(tmp_path, capsys):
+    from workloads.paper import main
+
+    (tmp_path / "r.json").write_text("{not json")
+    assert main([str(tmp_path / "r.json")]) == 4
+    assert "not a readable JSON report" in capsys.readouterr().err
+    good = tmp_path / "g.json"
+    good.write_text(json.dumps(_paper_report()))
+    assert main([str(good), "--pue", "0.5"]) == 4
+    assert main([str(good)]) == 0 and "the study's km" in capsys.readouterr().out

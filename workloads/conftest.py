@@ -235,3 +235,23 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f" parameters, batch {v.batch}; {v.stands_for}"
         )
     return lines
+
+
+# The study's table after the carbon summary, from the run's own report.
+_REPORT: list[dict] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_carbon_update_json(config: pytest.Config, report: dict) -> None:
+    _REPORT[:] = [report]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    if not _REPORT:
+        return
+    from .paper import render
+
+    tr = terminalreporter
+    tr.write_sep("=", "the study beside this run (python -m workloads.paper REPORT.json)")  # type: ignore[attr-defined]
+    tr.write(render(_REPORT))  # type: ignore[attr-defined]
