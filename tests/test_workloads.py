@@ -243,3 +243,22 @@ def test_the_paper_cli_refuses_bad_input_without_a_traceback(tmp_path, capsys):
     good.write_text(json.dumps(_paper_report()))
     assert main([str(good), "--pue", "0.5"]) == 4
     assert main([str(good)]) == 0 and "the study's km" in capsys.readouterr().out
+
+
+def test_precision_is_the_tutorials_on_a_gpu_fp32_on_a_cpu_or_as_asked(pytester):
+    from workloads.conftest import Settings
+    from workloads.presets import PRESETS
+
+    tut, tiny = PRESETS["tutorial-2d"][2], PRESETS["tiny"][2]
+
+    def s(device: str, precision: str = "auto") -> Settings:
+        return Settings(("x",), device, None, None, 1, 1, 1, "", precision)
+
+    assert s("cuda").precision_for(tut) == ("fp16", "auto: the preset's tutorial's")
+    assert s("cpu").precision_for(tut) == ("fp32", "auto: the tutorial's fp16 autocast is for GPUs; fp32 on the CPU")
+    assert s("cuda").precision_for(tiny)[0] == "fp32" and s("cpu", "bf16").precision_for(tut) == ("bf16", "--workload-precision")
+    out = pytester.path / "r.json"
+    result = pytester.runpytest_subprocess(str(WORKLOADS), "-m", "train and not ddp", "--workload-steps", "2", "--workload-precision", "bf16",
+                                           "--carbon-json", str(out), "-p", "no:randomly")  # fmt: skip
+    assert result.ret == 0
+    assert {t["info"]["precision"] for t in json.loads(out.read_text())["tests"]} == {"bf16"}

@@ -31,6 +31,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="samplers to sweep, e.g. ddpm,ddim (default: each preset's own)")  # fmt: skip
     g.addoption("--workload-sample-steps", default=None, metavar="COUNTS",
                 help="denoising step counts to sweep, e.g. 10,20,50,250,1000 (default: each preset's own)")  # fmt: skip
+    g.addoption("--workload-precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
+                help="autocast precision (auto: the preset's tutorial's, fp16, on a GPU; fp32 on a CPU and for tiny)")  # fmt: skip
     g.addoption("--workload-conditioning", default="on", choices=["on", "off"],
                 help="feed the brain-3d UNet its conditioning inputs (gender, age, volumes) as the bundle"
                      " does (on, default), or run it unconditional (off)")  # fmt: skip
@@ -95,7 +97,17 @@ class Settings:
     images: int
     threads: int = 1  # torch CPU threads
     threads_why: str = ""
+    precision: str = "auto"
     seed: int = 0
+
+    def precision_for(self, v: object) -> tuple[str, str]:
+        """(precision, why) for a variant: the option's, or the preset's tutorial's on a GPU."""
+        if self.precision != "auto":
+            return self.precision, "--workload-precision"
+        own = getattr(v, "precision", "fp32")
+        if own != "fp32" and self.device != "cuda":
+            return "fp32", f"auto: the tutorial's {own} autocast is for GPUs; fp32 on the CPU"
+        return own, "auto: the preset's tutorial's"
 
     def steps(self, n: int) -> int:
         return min(n, self.steps_cap) if self.steps_cap else n
@@ -137,7 +149,8 @@ def _settings(config: pytest.Config) -> Settings:
             raise pytest.UsageError("--workload-device cuda: torch sees no CUDA GPU here; use cpu or auto")
     threads, why = choose_threads(config.getoption("workload_threads"))
     return Settings(
-        presets, device, cap, data, config.getoption("workload_train_iters"), config.getoption("workload_images"), threads, why
+        presets, device, cap, data, config.getoption("workload_train_iters"), config.getoption("workload_images"), threads, why,
+        config.getoption("workload_precision"),
     )
 
 

@@ -20,6 +20,16 @@ class LDM:
     autoencoder: Any
     unet: Any
     scale_factor: float = 1.0
+    precision: str = "fp32"  # fp32, or bf16 / fp16 autocast as in the tutorials
+
+    def autocast(self) -> Any:
+        """The forward passes' autocast context: a no-op in fp32."""
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
+        return torch.autocast(device_type=self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
+    def scaler(self) -> Any:
+        """Gradient scaling for fp16 on a GPU (the tutorials' GradScaler); a no-op otherwise."""
+        return torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16" and self.device.type == "cuda")
 
     @property
     def latent_shape(self) -> tuple[int, ...]:
@@ -43,14 +53,14 @@ class LDM:
         return unet(torch.cat((latent, planes), dim=1), timesteps=t, context=cond)
 
 
-def build(v: Variant, device: str | torch.device, seed: int = 0) -> LDM:
+def build(v: Variant, device: str | torch.device, seed: int = 0, precision: str = "fp32") -> LDM:
     from monai.networks.nets import AutoencoderKL, DiffusionModelUNet
 
     torch.manual_seed(seed)
     dev = torch.device(device)
     ae = AutoencoderKL(**v.autoencoder_kwargs()).to(dev)
     unet = DiffusionModelUNet(**v.unet_kwargs()).to(dev)
-    return LDM(v, dev, ae, unet)
+    return LDM(v, dev, ae, unet, precision=precision)
 
 
 def scheduler(kind: str, steps: int) -> Any:
@@ -73,16 +83,19 @@ def train_autoencoder(m: LDM, batches: Callable[[int], torch.Tensor], steps: int
     ``step`` is called after each optimisation step, the device's work finished (a phase's
     ``step``, for per-step statistics)."""
     opt = torch.optim.Adam(m.autoencoder.parameters(), lr=1e-4)
+    scaler = m.scaler()
     m.autoencoder.train()
     loss = torch.zeros(())
     for i in range(steps):
         x = batches(i)
-        recon, mu, sigma = m.autoencoder(x)
-        kl = 0.5 * torch.sum(mu.pow(2) + sigma.pow(2) - torch.log(sigma.pow(2)) - 1, dim=list(range(1, mu.dim())))
-        loss = F.l1_loss(recon, x) + 1e-6 * kl.mean()
+        with m.autocast():
+            recon, mu, sigma = m.autoencoder(x)
+            kl = 0.5 * torch.sum(mu.pow(2) + sigma.pow(2) - torch.log(sigma.pow(2)) - 1, dim=list(range(1, mu.dim())))
+            loss = F.l1_loss(recon.float(), x) + 1e-6 * kl.float().mean()
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
         _marked(m.device, step)
     _sync(m.device)
     return float(loss.detach())
@@ -111,6 +124,7 @@ def train_diffusion(
     sched = scheduler("ddpm", 1000)
     inferer = _inferer(m, sched)
     opt = torch.optim.Adam(unet.parameters(), lr=1e-4)
+    scaler = m.scaler()
     m.autoencoder.eval()
     unet.train()
     loss = torch.zeros(())
@@ -119,16 +133,18 @@ def train_diffusion(
         noise = torch.randn((x.shape[0], *m.latent_shape), device=m.device)
         t = torch.randint(0, sched.num_train_timesteps, (x.shape[0],), device=m.device).long()
         cond = m.condition(x.shape[0])
-        if cond is None:
-            pred = inferer(inputs=x, autoencoder_model=m.autoencoder, diffusion_model=unet, noise=noise, timesteps=t)
-        else:  # what the inferer does, with the bundle's two ways of conditioning
-            with torch.no_grad():
-                z = m.autoencoder.encode_stage_2_inputs(x) * m.scale_factor
-            pred = m.denoise(unet, sched.add_noise(original_samples=z, noise=noise, timesteps=t), t, cond)
-        loss = F.mse_loss(pred.float(), noise.float())
+        with m.autocast():
+            if cond is None:
+                pred = inferer(inputs=x, autoencoder_model=m.autoencoder, diffusion_model=unet, noise=noise, timesteps=t)
+            else:  # what the inferer does, with the bundle's two ways of conditioning
+                with torch.no_grad():
+                    z = m.autoencoder.encode_stage_2_inputs(x) * m.scale_factor
+                pred = m.denoise(unet, sched.add_noise(original_samples=z, noise=noise, timesteps=t), t, cond)
+            loss = F.mse_loss(pred.float(), noise.float())
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
         _marked(m.device, step)
     _sync(m.device)
     return float(loss.detach())
@@ -142,7 +158,7 @@ def sample(m: LDM, kind: str, steps: int, images: int) -> torch.Tensor:
     m.unet.eval()
     noise = torch.randn((images, *m.latent_shape), device=m.device)
     cond = m.condition(images)
-    with torch.no_grad():
+    with torch.no_grad(), m.autocast():
         if cond is None:
             out = inferer.sample(input_noise=noise, autoencoder_model=m.autoencoder, diffusion_model=m.unet, scheduler=sched, verbose=False)
         else:  # the inferer's loop, with the bundle's conditioning
@@ -153,7 +169,7 @@ def sample(m: LDM, kind: str, steps: int, images: int) -> torch.Tensor:
             out = m.autoencoder.decode_stage_2_outputs(latent / m.scale_factor)
     _sync(m.device)
     assert isinstance(out, torch.Tensor)
-    return out
+    return out.float()
 
 
 def _marked(device: torch.device, step: Callable[[], None] | None) -> None:

@@ -40,6 +40,7 @@ class Variant:
     # Conditioning variables (the brain bundle: gender, age, ventricular and brain volume), fed
     # both as extra input channels and by cross-attention, as the bundle does; 0: unconditional
     conditioning: int = 0
+    precision: str = "fp32"  # the tutorial's: fp16 autocast on a GPU for the tutorial and brain presets
 
     @property
     def id(self) -> str:
@@ -135,6 +136,7 @@ PRESETS: dict[str, dict[int, Variant]] = {
             sample_images=8,
             samplers=(("ddpm", 1000), ("ddim", 250), ("ddim", 50)),
             stands_for="MONAI's 2D LDM tutorial (MedNIST-sized 64x64 images)",
+            precision="fp16",
         )
     },
     "tutorial-3d": {
@@ -159,6 +161,7 @@ PRESETS: dict[str, dict[int, Variant]] = {
             sample_images=2,
             samplers=(("ddpm", 1000), ("ddim", 250), ("ddim", 50)),
             stands_for="MONAI's 3D LDM tutorial (brain MRI volumes at 96x96x64)",
+            precision="fp16",
         )
     },
     "brain-3d": {
@@ -185,6 +188,7 @@ PRESETS: dict[str, dict[int, Variant]] = {
             stands_for="MONAI's brain LDM bundle (UK Biobank 160x224x160 volumes), conditioned",
             unet_resblock_updown=True,
             conditioning=4,
+            precision="fp16",
         )
     },
 }

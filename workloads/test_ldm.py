@@ -36,6 +36,7 @@ def _prefetch(carbon: Any, batches: Any, steps: int) -> Any:
 def _info(carbon: Any, v: Variant, device: str, **extra: Any) -> None:
     cfg = extra.pop("cfg")
     batch = extra.pop("batch", v.batch)
+    precision, precision_why = extra.pop("precision", cfg.precision_for(v))
     carbon.info(
         preset=v.preset,
         dims=v.dims,
@@ -45,6 +46,8 @@ def _info(carbon: Any, v: Variant, device: str, **extra: Any) -> None:
         torch=torch.__version__,
         threads=torch.get_num_threads(),
         threads_chosen_by=cfg.threads_why,
+        precision=precision,
+        precision_chosen_by=precision_why,
         deterministic=torch.are_deterministic_algorithms_enabled(),
         **extra,
     )
@@ -52,7 +55,7 @@ def _info(carbon: Any, v: Variant, device: str, **extra: Any) -> None:
 
 @pytest.mark.train
 def test_train_autoencoder(carbon: Any, cfg: Any, variant: Variant) -> None:
-    m = build(variant, cfg.device, cfg.seed)
+    m = build(variant, cfg.device, cfg.seed, cfg.precision_for(variant)[0])
     steps = cfg.steps(variant.ae_steps)
     batches = _prefetch(carbon, cfg.batches(variant, cfg.device), steps)
     with carbon.phase("train_autoencoder", items=steps, warmup=warmup(steps)) as ph:
@@ -64,7 +67,7 @@ def test_train_autoencoder(carbon: Any, cfg: Any, variant: Variant) -> None:
 
 @pytest.mark.train
 def test_train_diffusion(carbon: Any, cfg: Any, variant: Variant) -> None:
-    m = build(variant, cfg.device, cfg.seed)
+    m = build(variant, cfg.device, cfg.seed, cfg.precision_for(variant)[0])
     steps = cfg.steps(variant.diffusion_steps)
     batches = _prefetch(carbon, cfg.batches(variant, cfg.device), steps)
     set_scale_factor(m, batches(0))
@@ -79,7 +82,7 @@ def test_train_diffusion(carbon: Any, cfg: Any, variant: Variant) -> None:
 def test_sample(carbon: Any, cfg: Any, variant: Variant, sampler: tuple[str, int]) -> None:
     kind, steps = sampler
     steps = cfg.steps(steps)
-    m = build(variant, cfg.device, cfg.seed)
+    m = build(variant, cfg.device, cfg.seed, cfg.precision_for(variant)[0])
     set_scale_factor(m, cfg.batches(variant, cfg.device)(0))
     n = variant.sample_images
     with carbon.phase("sample", items=n):
@@ -106,7 +109,10 @@ def test_train_diffusion_ddp(carbon: Any, cfg: Any, variant: Variant, tmp_path: 
         start, end = ddp.train(variant.preset, variant.dims, steps, cfg.device, tmp_path, world=world, seed=cfg.seed)
     carbon.add_phase("train", start, end, items=steps)  # the training loop alone, timed in the workers
     carbon.project("train", cfg.train_iters, f"{cfg.train_iters:,} training iterations on {world} processes")
-    _info(carbon, variant, cfg.device, cfg=cfg, steps=steps, world_size=world, backend="nccl" if cfg.device == "cuda" else "gloo")
+    _info(
+        carbon, variant, cfg.device, cfg=cfg, steps=steps, world_size=world, backend="nccl" if cfg.device == "cuda" else "gloo",
+        precision=("fp32", "the DDP workers run fp32"),
+    )
 
 
 test_train_diffusion_ddp.variants_filter = _ddp_variants  # type: ignore[attr-defined]
