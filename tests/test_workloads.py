@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,8 @@ def test_tiny_suite_smoke_run_under_the_plugin(pytester, monkeypatch):
     assert ddp["outcome"] == "passed"
     assert [p["name"] for p in ddp["phases"]] == ["spawn_and_train", "train"]
     assert ddp["info"]["world_size"] == 2 and ddp["info"]["backend"] == "gloo"
+    assert ddp["info"]["threads"] == max(1, (os.cpu_count() or 1) // 2) and ddp["info"]["deterministic"] is False  # the workers'
+    assert ddp["info"]["precision"] == "fp32"
     assert ddp["budget"]["key"] == "test_ldm.py::test_train_diffusion_ddp[tiny*"  # the more specific pattern
 
 

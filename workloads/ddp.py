@@ -10,11 +10,13 @@ from pathlib import Path
 import torch
 
 
-def _worker(rank: int, world: int, init_file: str, preset: str, dims: int, steps: int, device_kind: str, seed: int) -> None:
+def _worker(
+    rank: int, world: int, init_file: str, preset: str, dims: int, steps: int, device_kind: str, seed: int, data: str | None = None
+) -> None:
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel as DDP
 
-    from .data import synthetic
+    from .data import from_folder, synthetic
     from .ldm import build, set_scale_factor, train_diffusion
     from .presets import PRESETS
 
@@ -30,13 +32,16 @@ def _worker(rank: int, world: int, init_file: str, preset: str, dims: int, steps
         m = build(v, device, seed)  # the same seed on every rank: the same initial weights
         ddp = DDP(m.unet, device_ids=[rank] if cuda else None)
 
-        def batches(i: int) -> torch.Tensor:
+        def make(i: int) -> torch.Tensor:
+            if data:  # each rank its own share of the files
+                return from_folder(data, v.image_size, v.batch, i * world + rank, device)
             return synthetic(v.image_size, v.batch, seed * 100_000 + rank * 1_000 + i, device)
 
-        set_scale_factor(m, batches(0))
+        prepared = [make(i) for i in range(steps)]  # outside the timed loop, as in one process
+        set_scale_factor(m, prepared[0])
         dist.barrier()  # every rank ready: the training window starts together
         start = time.monotonic_ns()
-        train_diffusion(m, batches, steps, unet=ddp)
+        train_diffusion(m, prepared.__getitem__, steps, unet=ddp)
         dist.barrier()
         end = time.monotonic_ns()
         Path(init_file).with_name(f"rank{rank}.json").write_text(json.dumps({"start_ns": start, "end_ns": end}))
@@ -60,7 +65,9 @@ def available(device_kind: str, world: int) -> str | None:
     return None
 
 
-def train(preset: str, dims: int, steps: int, device_kind: str, tmp: Path, world: int = 2, seed: int = 0) -> tuple[int, int]:
+def train(
+    preset: str, dims: int, steps: int, device_kind: str, tmp: Path, world: int = 2, seed: int = 0, data: str | None = None
+) -> tuple[int, int]:
     """Spawn ``world`` processes that train the preset's diffusion UNet for ``steps`` steps.
 
     Returns the training loop's (start, end) on ``time.monotonic_ns()``'s clock, which all
@@ -70,6 +77,6 @@ def train(preset: str, dims: int, steps: int, device_kind: str, tmp: Path, world
     import torch.multiprocessing as mp
 
     init_file = str(tmp / "ddp_init")
-    mp.spawn(_worker, args=(world, init_file, preset, dims, steps, device_kind, seed), nprocs=world, join=True)
+    mp.spawn(_worker, args=(world, init_file, preset, dims, steps, device_kind, seed, data), nprocs=world, join=True)
     spans = [json.loads((tmp / f"rank{r}.json").read_text()) for r in range(world)]
     return min(s["start_ns"] for s in spans), max(s["end_ns"] for s in spans)

@@ -9,6 +9,7 @@ interval after a warm-up; sampling makes its images in one batch, so its phase h
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -37,6 +38,9 @@ def _info(carbon: Any, v: Variant, device: str, **extra: Any) -> None:
     cfg = extra.pop("cfg")
     batch = extra.pop("batch", v.batch)
     precision, precision_why = extra.pop("precision", cfg.precision_for(v))
+    threads = extra.pop("threads", torch.get_num_threads())
+    threads_why = extra.pop("threads_chosen_by", cfg.threads_why)
+    deterministic = extra.pop("deterministic", torch.are_deterministic_algorithms_enabled())
     carbon.info(
         preset=v.preset,
         dims=v.dims,
@@ -44,11 +48,11 @@ def _info(carbon: Any, v: Variant, device: str, **extra: Any) -> None:
         batch=batch,
         device=device,
         torch=torch.__version__,
-        threads=torch.get_num_threads(),
-        threads_chosen_by=cfg.threads_why,
+        threads=threads,
+        threads_chosen_by=threads_why,
         precision=precision,
         precision_chosen_by=precision_why,
-        deterministic=torch.are_deterministic_algorithms_enabled(),
+        deterministic=deterministic,
         **extra,
     )
 
@@ -106,12 +110,16 @@ def test_train_diffusion_ddp(carbon: Any, cfg: Any, variant: Variant, tmp_path: 
         pytest.skip(why)
     steps = cfg.steps(variant.diffusion_steps)
     with carbon.phase("spawn_and_train"):  # with the processes' start-up (imports, init)
-        start, end = ddp.train(variant.preset, variant.dims, steps, cfg.device, tmp_path, world=world, seed=cfg.seed)
+        start, end = ddp.train(variant.preset, variant.dims, steps, cfg.device, tmp_path, world=world, seed=cfg.seed, data=cfg.data)
     carbon.add_phase("train", start, end, items=steps)  # the training loop alone, timed in the workers
     carbon.project("train", cfg.train_iters, f"{cfg.train_iters:,} training iterations on {world} processes")
     _info(
         carbon, variant, cfg.device, cfg=cfg, steps=steps, world_size=world, backend="nccl" if cfg.device == "cuda" else "gloo",
         precision=("fp32", "the DDP workers run fp32"),
+        # What the workers ran with, not this process: they share the cores, and start afresh
+        threads=max(1, (os.cpu_count() or 1) // world) if cfg.device == "cpu" else torch.get_num_threads(),
+        threads_chosen_by="each DDP worker: the machine's cores / processes" if cfg.device == "cpu" else "torch's default",
+        deterministic=False,
     )
 
 
