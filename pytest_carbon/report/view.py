@@ -34,11 +34,11 @@ def per_item_text(p: dict[str, Any]) -> str:
     per = p.get("per_item")
     if not isinstance(per, dict) or per.get("mean_j") is None:
         return f", {format_co2(p.get('co2_g_per_item'))}/item"
-    g_per_j = (p["co2_g"] / p["energy_j"]["total"]) if p.get("co2_g") and p["energy_j"].get("total") else None
     warm = f" ({per['warmup']['n']} warm-up)" if (per.get("warmup") or {}).get("n") else ""
-    if g_per_j is None:
+    co2 = per.get("mean_co2_g")
+    if co2 is None:
         return f"{warm}, {format_energy(per['mean_j'])}/item"
-    text = f"{warm}, {format_co2(per.get('mean_co2_g', per['mean_j'] * g_per_j))}/item"
+    text = f"{warm}, {format_co2(co2)}/item"
     ci = per.get("ci95_co2_g")
     if ci:
         text += f" [95%: {format_co2(ci[0])} - {format_co2(ci[1])}]"
