@@ -89,8 +89,7 @@ def test_estimate_in_process_scope_charges_the_trees_cpu_time_and_memory():
     S = 1_000_000_000
     gib = 2**30
     probe = FakeProbe([
-        Load(0, 10.0, 5.0, gib),  # open(): the ram channel's check
-        Load(0, 10.0, 5.0, gib),  # open(): the first reading
+        Load(0, 10.0, 5.0, gib),  # open(): the first reading, which also tells the tree's memory is known
         Load(S, 14.0, 7.0, gib),  # +2 CPU s in 1 s on 4 CPUs: 50%, whatever the machine did
         Load(2 * S, 20.0, 7.1, 3 * gib),  # +0.1 CPU s: 2.5%, under the 10% floor; RSS 1 -> 3 GiB
     ])  # fmt: skip

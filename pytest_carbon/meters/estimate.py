@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .. import hardware
 from .base import ESTIMATED, ChannelInfo, MeterBase, MeterError
-from .load import LoadProbe
+from .load import LoadProbe, cpu_ticks
 
 PROC_STAT = Path("/proc/stat")
 W_PER_THREAD_FALLBACK = 4.0
@@ -35,17 +35,13 @@ IDLE_FLOOR = 0.10
 def _cpu_times() -> tuple[float, float]:
     """(busy, total) CPU time since boot, machine-wide, in jiffies or seconds."""
     try:
-        fields = PROC_STAT.read_text().split("\n", 1)[0].split()
+        return cpu_ticks(PROC_STAT)
+    except ValueError as e:
+        raise MeterError(str(e)) from None
     except OSError:
         t = os.times()
         busy = t.user + t.system + t.children_user + t.children_system
         return busy, time.monotonic() * hardware.cpu_threads()
-    if fields[0] != "cpu":
-        raise MeterError(f"unexpected first line in {PROC_STAT}: {fields[:3]}")
-    vals = [float(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
-    idle = vals[3] + vals[4]
-    total = sum(vals)
-    return total - idle, total
 
 
 class EstimateMeter(MeterBase):
@@ -62,7 +58,6 @@ class EstimateMeter(MeterBase):
         self.scope = scope
         self.probe = probe if probe is not None or scope != "process" else LoadProbe()
         self.cpus = os.cpu_count() or 1
-        self.w_per_gib = RAM_W_PER_GIB
         self._last_tree_s = 0.0
         self._last_rss: int | None = None
         self._ram_machine = True  # RAM from installed memory (machine scope, or no tree figure)
@@ -99,8 +94,9 @@ class EstimateMeter(MeterBase):
                     note=f"{how} x max(utilisation, {IDLE_FLOOR:.0%}), {self._cpu_scope()}",
                 )
             )
+        first = self.probe.read() if self.probe is not None else None  # the first reading, and what it can tell
         if "ram" in self.want:
-            self._ram_machine = self.probe is None or self.probe.read().tree_rss_bytes is None
+            self._ram_machine = first is None or first.tree_rss_bytes is None
             if not self._ram_machine:
                 infos.append(
                     ChannelInfo(
@@ -126,11 +122,10 @@ class EstimateMeter(MeterBase):
                     )
                 )
         self.channels = infos
-        self._last_t = time.monotonic_ns()
-        if self.probe is not None:
-            load = self.probe.read(self._last_t)
-            self._last_t, self._last_tree_s, self._last_rss = load.t_ns, load.tree_cpu_s, load.tree_rss_bytes
+        if first is not None:
+            self._last_t, self._last_tree_s, self._last_rss = first.t_ns, first.tree_cpu_s, first.tree_rss_bytes
         else:
+            self._last_t = time.monotonic_ns()
             self._last_busy, self._last_total = _cpu_times()
 
     def _cpu_scope(self) -> str:
@@ -161,7 +156,7 @@ class EstimateMeter(MeterBase):
             elif rss is None or self._last_rss is None:
                 raise MeterError("the process tree's resident memory could not be read")
             else:
-                self._ram_j += self.w_per_gib * (rss + self._last_rss) / 2 / 2**30 * dt
+                self._ram_j += RAM_W_PER_GIB * (rss + self._last_rss) / 2 / 2**30 * dt
             self._last_tree_s, self._last_rss = load.tree_cpu_s, rss
         else:
             try:

@@ -49,15 +49,26 @@ TICKS = _ticks()
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+def cpu_ticks(stat: Path) -> tuple[float, float]:
+    """(busy, total) clock ticks of all CPUs since boot, from the first line of ``/proc/stat``.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: its first line is not the ``cpu`` total.
+    """
+    fields = stat.read_text().split("\n", 1)[0].split()
+    if not fields or fields[0] != "cpu":
+        raise ValueError(f"unexpected first line in {stat}: {fields[:3]}")
+    vals = [float(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    total = sum(vals)
+    return total - vals[3] - vals[4], total
+
+
 def machine_busy_s(proc: Path) -> float | None:
     try:
-        fields = (proc / "stat").read_text().split("\n", 1)[0].split()
-    except OSError:
+        return cpu_ticks(proc / "stat")[0] / TICKS
+    except (OSError, ValueError):
         return None
-    if not fields or fields[0] != "cpu":
-        return None
-    vals = [float(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
-    return (sum(vals) - vals[3] - vals[4]) / TICKS
 
 
 def _stat(proc: Path, pid: int) -> tuple[float, int] | None:
