@@ -30,7 +30,11 @@ class Sampler:
     def __init__(self, meters: list[Meter], interval_s: float, probe: LoadProbe | None = None):
         self.meters = meters
         self.probe = probe  # the process tree's and the machine's CPU time, read at each tick
-        self.loads: list[Load] = []
+        # The load series, grown in place at each tick (never copied for a window's share).
+        self._load_t: list[int] = []
+        self._load_busy: list[float] = []
+        self._load_tree: list[float] = []
+        self._load = LoadSeries(self._load_t, self._load_busy, self._load_tree)
         self.interval_s = interval_s
         self.timelines = [MeterTimeline(m) for m in meters]
         self._lock = threading.Lock()
@@ -83,11 +87,16 @@ class Sampler:
             # a process-scope meter that just read the probe leaves this a reuse.
             if self.probe is not None:
                 try:
-                    load = self.probe.read(since=tick)
-                    if load.machine_busy_s is not None and (not self.loads or load.t_ns > self.loads[-1].t_ns):
-                        self.loads.append(load)
+                    self._add_load(self.probe.read(since=tick))
                 except Exception:  # noqa: BLE001 - a window's foreign share is then unknown, no more
                     pass
+
+    def _add_load(self, load: Load) -> None:
+        times = self._load_t
+        if load.machine_busy_s is not None and (not times or load.t_ns > times[-1]):
+            times.append(load.t_ns)
+            self._load_busy.append(load.machine_busy_s)
+            self._load_tree.append(load.tree_cpu_s)
 
     def wait_past(self, t_ns: int) -> None:
         """Block until every meter has a reading after ``t_ns``.
@@ -119,9 +128,13 @@ class Sampler:
         return out
 
     def load_series(self) -> LoadSeries:
+        """The readings so far; the series itself, so read it once the sampler has stopped."""
+        return self._load
+
+    def foreign_share(self, t0: int, t1: int) -> float | None:
+        """A window's foreign CPU share from the readings so far (see LoadSeries)."""
         with self._lock:
-            loads = list(self.loads)
-        return LoadSeries([x.t_ns for x in loads], [x.machine_busy_s or 0.0 for x in loads], [x.tree_cpu_s for x in loads])
+            return self._load.foreign_share(t0, t1)
 
     def session_energy(self) -> tuple[float, bool]:
         """(joules measured so far over all channels, whether any channel has a gap)."""

@@ -108,7 +108,7 @@ class CarbonSession:
         """One window from the readings so far, as if no other window overlapped it."""
         sampler = self.sampler
         assert sampler is not None
-        foreign = sampler.load_series().foreign_share(t0, t1)
+        foreign = sampler.foreign_share(t0, t1)
         return measure_window(sampler.window(t0, t1), (t1 - t0) / 1e9, sampler.resolution(), sampler.estimated, self.g_per_j, foreign)
 
     def wait_for_sampler(self, rec: TestRecord, t1: int) -> None:
