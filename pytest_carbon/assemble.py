@@ -58,7 +58,7 @@ class _Measurer:
         spans = [Claim(a, b, self.claims[id(r)]) for r in records for a, b in r.spans()]
         points = [t for r in records for p in r.phases for t in (p.t0, p.t1)]
         # Per-item chunks of phases with step() marks, each at least the coarsest resolution.
-        self.resolution_ns = int(max(meters.resolution_s.values(), default=0.0) * 1e9)
+        self.resolution_ns = steps.coarsest_ns(meters.resolution_s)
         points += [t for r in records for p in r.phases if p.marks for t in steps.points(p.t0, marks_in(p), p.warmup, self.resolution_ns)]
         self.per_channel, self.totals = attribute(meters.channels, spans, points)
 

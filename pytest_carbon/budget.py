@@ -244,13 +244,18 @@ def check(subject: str, budget: Budget | None, m: Measured, *, require_measured:
     return out
 
 
+def _g_per_j(m: Measured) -> float | None:
+    """The grams per joule a measurement was made at (None where it cannot tell)."""
+    return None if m.co2_g is None or not m.energy_j else m.co2_g / m.energy_j
+
+
 def check_interval(subject: str, budget: Budget, m: Measured, ci_j: tuple[float, float], *, inconclusive: str = "pass") -> list[Violation]:
     """A per-item budget against the per-item measurement ``m`` and its 95% interval (J).
 
     Over when the interval's lower bound is over the limit, within when its upper bound is
     within; otherwise inconclusive (failing only with ``inconclusive = "fail"``).
     """
-    g_per_j = None if m.co2_g is None or not m.energy_j else m.co2_g / m.energy_j
+    g_per_j = _g_per_j(m)
     out = []
     for metric, limit, scale in (("co2", budget.co2_g, g_per_j), ("energy", budget.energy_j, 1.0)):
         if limit is None or scale is None:
@@ -286,7 +291,7 @@ def check_phase(
         return whole, []
     if per_item is not None and m.energy_j is not None and not (require_measured and m.estimated):
         mean, n, ci = per_item
-        g_per_j = None if m.co2_g is None or not m.energy_j else m.co2_g / m.energy_j
+        g_per_j = _g_per_j(m)
         per_m = Measurement(None if g_per_j is None else mean * g_per_j, mean, m.estimated)
         subject = f"per item of phase {name!r} ({n} items after the warm-up)"
         return whole, check_interval(subject, item_budget, per_m, ci, inconclusive=inconclusive)

@@ -73,7 +73,7 @@ def _per_item_live(s: "CarbonSession", p: PhaseRecord) -> tuple[float, int, tupl
     """A stepped phase's per-item mean and interval from the readings so far."""
     if not p.marks or s.sampler is None:
         return None
-    res_ns = int(max(s.sampler.resolution().values(), default=0.0) * 1e9)
+    res_ns = steps.coarsest_ns(s.sampler.resolution())
     per = steps.per_item(p.t0, marks_in(p), p.warmup, res_ns, lambda a, b: s.measure_live(a, b).energy_j, s.g_per_j)
     return interval_of(per)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 # Two-sided 95% quantiles of Student's t, by degrees of freedom (1-30, then 40, 60, 120).
 _T95 = {
@@ -40,6 +40,11 @@ def t95(df: int) -> float:
         if df < d:
             return _T95[max(k for k in _T95 if k < d)]
     return 1.960
+
+
+def coarsest_ns(resolution_s: Mapping[str, float]) -> int:
+    """The longest of the channels' resolutions (s), in ns: every chunk must last at least it."""
+    return int(max(resolution_s.values(), default=0.0) * 1e9)
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float:
