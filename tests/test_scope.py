@@ -248,3 +248,47 @@ def test_a_wrong_inconclusive_or_scope_in_pyproject_stops_the_run_with_the_accep
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR and "Traceback" not in result.stderr.str()
     result.stderr.fnmatch_lines(["*scope*must be process*"])
+
+
+def test_a_failed_share_leaves_a_gap_and_counts_no_energy_twice():
+    from types import SimpleNamespace
+
+    from pytest_carbon.meters.base import COUNTER, ChannelInfo
+    from pytest_carbon.meters.share import GpuShare
+
+    class Nv:
+        fail = False
+
+        def nvmlDeviceGetProcessUtilization(self, h, since):
+            if self.fail and h == 1:
+                raise RuntimeError("GPU is lost")
+            return [SimpleNamespace(pid=os.getpid(), smUtil=50, timeStamp=since + 1), SimpleNamespace(pid=-1, smUtil=50, timeStamp=since + 1)]
+
+    class Nvml:
+        name = "nvml"
+
+        def __init__(self) -> None:
+            self._nv = Nv()
+            self._devices = [("gpu:0", 0, True), ("gpu:1", 1, True)]
+            self.channels = [ChannelInfo(c, COUNTER, 0.1, "", "") for c in ("gpu:0", "gpu:1")]
+            self.values = iter([0.0, 100.0, 200.0, 300.0])
+
+        def open(self) -> None:
+            pass
+
+        def read(self) -> dict[str, float]:
+            v = next(self.values)
+            return {"gpu:0": v, "gpu:1": v}
+
+        def close(self) -> None:
+            pass
+
+    inner = Nvml()
+    m = GpuShare(inner, LoadProbe())
+    m.open()
+    assert m.read() == {"gpu:0": 50.0, "gpu:1": 50.0}  # half of 100 J each
+    inner._nv.fail = True
+    with pytest.raises(Exception, match="GPU is lost"):
+        m.read()  # gpu:1's share fails: this reading is a gap for both
+    inner._nv.fail = False
+    assert m.read() == {"gpu:0": 150.0, "gpu:1": 150.0}  # the 200 J since the last good reading, once

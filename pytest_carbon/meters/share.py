@@ -10,7 +10,7 @@ every report.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .base import ChannelInfo, Meter, MeterError, MeterUnavailable
 from .load import Load, LoadProbe
@@ -28,17 +28,49 @@ def tree_share(a: Load, b: Load) -> float:
     return min(max((b.tree_cpu_s - a.tree_cpu_s) / busy, 0.0), 1.0)
 
 
-class ProcessShare:
-    """Wraps a counter meter: the same channels, charged by the tree's CPU share."""
+class _Split:
+    """A meter wrapped to charge each interval's energy by a share: the channels of ``inner``,
+    with a note on how they are split, and the shared cumulative bookkeeping."""
 
-    def __init__(self, inner: Meter, probe: LoadProbe):
+    def __init__(self, inner: Any, probe: LoadProbe):
         self.inner = inner
         self.probe = probe
         self.name = inner.name
         self.channels: list[ChannelInfo] = []
         self._last: dict[str, float] = {}
-        self._load: Load | None = None
         self._acc: dict[str, float] = {}
+
+    @staticmethod
+    def _noted(c: ChannelInfo, note: str) -> ChannelInfo:
+        return ChannelInfo(c.name, c.method, c.cadence_s, c.hardware, f"{c.note}; {note}" if c.note else note)
+
+    def _begin(self, channels: list[ChannelInfo]) -> None:
+        """The channels as split, and the first reading the shares start from."""
+        self.channels = channels
+        self._last = dict(self.inner.read())
+        self._acc = {c.name: 0.0 for c in channels}
+
+    def _accumulate(self, cur: dict[str, float], share: Callable[[str], float]) -> dict[str, float]:
+        """Add each channel's energy since the last reading times its share; the totals so far.
+
+        Every share is found before any total moves: a share that cannot be read (a
+        MeterError) leaves this reading a gap, not half-counted and then counted again."""
+        shares = {name: share(name) for name in cur}
+        for name, v in cur.items():
+            self._acc[name] = self._acc.get(name, 0.0) + (v - self._last.get(name, v)) * shares[name]
+        self._last = dict(cur)
+        return dict(self._acc)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class ProcessShare(_Split):
+    """Wraps a counter meter: the same channels, charged by the tree's CPU share."""
+
+    def __init__(self, inner: Meter, probe: LoadProbe):
+        super().__init__(inner, probe)
+        self._load: Load | None = None
 
     def open(self) -> None:
         self.inner.open()
@@ -50,27 +82,16 @@ class ProcessShare:
                 " (/proc/stat) cannot be read here; use --carbon-scope machine",
                 cause="no /proc/stat for the process-scope split",
             )
-        self.channels = [
-            ChannelInfo(c.name, c.method, c.cadence_s, c.hardware, f"{c.note}; {SPLIT_NOTE}" if c.note else SPLIT_NOTE)
-            for c in self.inner.channels
-        ]
-        self._last = dict(self.inner.read())
+        self._begin([self._noted(c, SPLIT_NOTE) for c in self.inner.channels])
         self._load = load
-        self._acc = {c.name: 0.0 for c in self.channels}
 
     def read(self) -> dict[str, float]:
         cur = self.inner.read()
         load = self.probe.read()
         assert self._load is not None, "open() first"
         share = tree_share(self._load, load)
-        for name, v in cur.items():
-            self._acc[name] = self._acc.get(name, 0.0) + (v - self._last.get(name, v)) * share
-        self._last = dict(cur)
         self._load = load
-        return dict(self._acc)
-
-    def close(self) -> None:
-        self.inner.close()
+        return self._accumulate(cur, lambda name: share)
 
 
 GPU_SPLIT_NOTE = "process scope: each interval's energy x the pytest process tree's share of the GPU's SM utilisation (NVML per-process samples)"
@@ -82,20 +103,15 @@ def _not_found(e: Exception) -> bool:
     return type(e).__name__.endswith("NotFound")
 
 
-class GpuShare:
+class GpuShare(_Split):
     """Wraps the NVML meter in process scope: each GPU's energy times the tree's share of
     that GPU's SM utilisation in the interval, from ``nvmlDeviceGetProcessUtilization``.
     A GPU whose driver gives no per-process samples stays machine-wide, and says so."""
 
     def __init__(self, inner: Any, probe: LoadProbe):
-        self.inner = inner
-        self.probe = probe
-        self.name = inner.name
-        self.channels: list[ChannelInfo] = []
+        super().__init__(inner, probe)
         self._split: dict[str, Any] = {}  # channel -> NVML handle, where per-process samples exist
         self._seen: dict[str, int] = {}  # channel -> the last sample's timestamp (us)
-        self._last: dict[str, float] = {}
-        self._acc: dict[str, float] = {}
 
     @property
     def gpu_map(self) -> dict[str, str]:
@@ -116,11 +132,8 @@ class GpuShare:
             if ok:
                 self._split[ch] = handle
                 self._seen[ch] = 0
-            note = GPU_SPLIT_NOTE if ok else GPU_MACHINE_NOTE
-            channels.append(ChannelInfo(c.name, c.method, c.cadence_s, c.hardware, f"{c.note}; {note}" if c.note else note))
-        self.channels = channels
-        self._last = dict(self.inner.read())
-        self._acc = {c.name: 0.0 for c in channels}
+            channels.append(self._noted(c, GPU_SPLIT_NOTE if ok else GPU_MACHINE_NOTE))
+        self._begin(channels)
 
     def _share(self, ch: str, handle: Any, pids: set[int]) -> float:
         nv = self.inner._nv
@@ -141,13 +154,9 @@ class GpuShare:
     def read(self) -> dict[str, float]:
         cur = self.inner.read()
         pids = self.probe.pids()
-        for name, v in cur.items():
-            delta = v - self._last.get(name, v)
-            handle = self._split.get(name)
-            share = 1.0 if handle is None else self._share(name, handle, pids)
-            self._acc[name] = self._acc.get(name, 0.0) + delta * share
-        self._last = dict(cur)
-        return dict(self._acc)
 
-    def close(self) -> None:
-        self.inner.close()
+        def share(name: str) -> float:
+            handle = self._split.get(name)
+            return 1.0 if handle is None else self._share(name, handle, pids)
+
+        return self._accumulate(cur, share)
