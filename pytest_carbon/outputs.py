@@ -47,10 +47,16 @@ def write_comment(path: Path, report: dict[str, Any], comparison: Comparison | N
     return _write_text(path, lambda: github.comment_markdown(report, comparison, top), "PR comment")
 
 
+def _job_summary_path() -> str | None:
+    """``$GITHUB_STEP_SUMMARY`` inside GitHub Actions, else None."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    return summary if os.environ.get("GITHUB_ACTIONS") == "true" and summary else None
+
+
 def write_job_summary(report: dict[str, Any], comparison: Comparison | None, top: int) -> str | None:
     """Append to ``$GITHUB_STEP_SUMMARY`` inside GitHub Actions; None elsewhere or on success."""
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if os.environ.get("GITHUB_ACTIONS") != "true" or not summary:
+    summary = _job_summary_path()
+    if summary is None:
         return None
     from .report import github
 
@@ -84,8 +90,7 @@ def need_every_test(settings: Settings, comparing: bool, hooked: bool) -> bool:
     is implemented. The timeline (``record``) is not made from the report.
     """
     s = settings
-    in_actions = os.environ.get("GITHUB_ACTIONS") == "true" and bool(os.environ.get("GITHUB_STEP_SUMMARY"))
-    return bool(comparing or hooked or in_actions or s.json_path or s.html or s.github_comment)
+    return bool(comparing or hooked or _job_summary_path() or s.json_path or s.html or s.github_comment)
 
 
 def only_tests(report: dict[str, Any], nodeids: set[str]) -> dict[str, Any]:
