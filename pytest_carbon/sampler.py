@@ -164,6 +164,13 @@ class Sampler:
         self._read_all()
         self.stopped_ns = max((tl.times[-1] for tl in self.timelines), default=time.monotonic_ns())
 
+    def close(self) -> None:
+        """Close the meters and the files the probe keeps open (once stopped)."""
+        for m in self.meters:
+            m.close()
+        if self.probe is not None:
+            self.probe.close()
+
     @property
     def running(self) -> bool:
         return self._thread is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_conserved, load_report
-from pytest_carbon.meters.load import PAGE, TICKS, Load, LoadProbe
+from pytest_carbon.meters.load import PAGE, TICKS, Load, LoadProbe, ProcFile
 
 
 def _stat(pid: int, name: str, utime: int, stime: int, cutime: int, cstime: int, rss: int) -> str:
@@ -292,3 +292,45 @@ def test_a_failed_share_leaves_a_gap_and_counts_no_energy_twice():
         m.read()  # gpu:1's share fails: this reading is a gap for both
     inner._nv.fail = False
     assert m.read() == {"gpu:0": 150.0, "gpu:1": 150.0}  # the 200 J since the last good reading, once
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
+def test_the_probe_keeps_its_proc_files_open_reads_them_fresh_and_closes_them(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 50 900 10 0 0 0 0 0\ncpu0 ...\n")
+    f = ProcFile(stat)
+    before = _open_fds()
+    assert f.read().startswith("cpu  100 ")
+    opened = _open_fds() - before
+    assert len(opened) == 1  # one descriptor, kept between reads
+    with open(stat, "r+") as w:  # rewritten in place, as the kernel's files change
+        w.write("cpu  400 0 50 900 10 0 0 0 0 0\n")
+    assert f.read().startswith("cpu  400 ")
+    assert _open_fds() - before == opened  # no second descriptor
+    f.close()
+    assert _open_fds() - before == set()
+    assert f.read().startswith("cpu  400 ")  # still readable after close, leaving nothing open
+    assert _open_fds() - before == set()
+
+    probe = LoadProbe()
+    probe.read()
+    probe.read()
+    kept = _open_fds() - before
+    assert 1 <= len(kept) <= 2  # /proc/stat and our own stat, whatever the number of reads
+    probe.close()
+    assert _open_fds() - before == set()
+    assert probe.read().machine_busy_s is not None
+    assert _open_fds() - before == set()
+
+
+def test_a_proc_file_that_fails_to_read_raises_and_is_opened_again_next_time(tmp_path):
+    f = ProcFile(tmp_path / "gone")
+    with pytest.raises(OSError):
+        f.read()
+    (tmp_path / "gone").write_text("cpu  1 2 3 4 5 6 7 8\n")
+    assert f.read().startswith("cpu  1 2")
+    f.close()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .. import hardware
 from .base import ESTIMATED, ChannelInfo, MeterBase, MeterError
-from .load import LoadProbe, cpu_ticks
+from .load import LoadProbe, ProcFile, cpu_ticks
 
 PROC_STAT = Path("/proc/stat")
 W_PER_THREAD_FALLBACK = 4.0
@@ -32,10 +32,10 @@ RAM_W_PER_GIB = 0.375
 IDLE_FLOOR = 0.10
 
 
-def _cpu_times() -> tuple[float, float]:
+def _cpu_times(stat: ProcFile) -> tuple[float, float]:
     """(busy, total) CPU time since boot, machine-wide, in jiffies or seconds."""
     try:
-        return cpu_ticks(PROC_STAT)
+        return cpu_ticks(stat.read(), stat.path)
     except ValueError as e:
         raise MeterError(str(e)) from None
     except OSError:
@@ -67,6 +67,7 @@ class EstimateMeter(MeterBase):
         self._last_busy = self._last_total = 0.0
         self._cpu_j = self._ram_j = 0.0
         self.last_utilisation: float | None = None
+        self._stat = ProcFile(PROC_STAT)  # machine scope: /proc/stat, kept open
 
     def open(self) -> None:
         infos: list[ChannelInfo] = []
@@ -126,12 +127,15 @@ class EstimateMeter(MeterBase):
             self._last_t, self._last_tree_s, self._last_rss = first.t_ns, first.tree_cpu_s, first.tree_rss_bytes
         else:
             self._last_t = time.monotonic_ns()
-            self._last_busy, self._last_total = _cpu_times()
+            self._last_busy, self._last_total = _cpu_times(self._stat)
 
     def _cpu_scope(self) -> str:
         if self.scope == "process":
             return f"utilisation = the pytest process tree's CPU time / (elapsed x {self.cpus} CPUs) (process scope)"
         return "utilisation = the machine's busy CPU share from /proc/stat (machine scope)"
+
+    def close(self) -> None:
+        self._stat.close()
 
     def read(self) -> dict[str, float]:
         return self.read_at(time.monotonic_ns())
@@ -160,7 +164,7 @@ class EstimateMeter(MeterBase):
             self._last_tree_s, self._last_rss = load.tree_cpu_s, rss
         else:
             try:
-                busy, total = _cpu_times()
+                busy, total = _cpu_times(self._stat)
             except (OSError, ValueError, IndexError) as e:
                 raise MeterError(f"CPU utilisation could not be read: {e}") from None
             d_total = total - self._last_total

@@ -49,34 +49,59 @@ TICKS = _ticks()
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def cpu_ticks(stat: Path) -> tuple[float, float]:
+class ProcFile:
+    """A ``/proc`` file kept open and read from its start with one ``pread``.
+
+    Every call the sampler makes outside the interpreter's lock lets the test's thread take
+    the lock, and the sampler must then wait for it to be handed back: ``read_text`` makes
+    four such calls (open, stat, read, close), a ``pread`` on a descriptor kept open one.
+    After :meth:`close`, each read opens and closes the file again (nothing is left open).
+    """
+
+    def __init__(self, path: Path, size: int = 4096):
+        self.path = path
+        self.size = size
+        self._fd: int | None = None
+        self._closed = False
+
+    def read(self) -> str:
+        """The file's first ``size`` bytes now. Raises OSError."""
+        if self._closed:
+            return self.path.read_bytes()[: self.size].decode("ascii", "replace")
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            return os.pread(self._fd, self.size, 0).decode("ascii", "replace")
+        except OSError:
+            self.close()
+            self._closed = False  # the next read opens it again
+            raise
+
+    def close(self) -> None:
+        fd, self._fd, self._closed = self._fd, None, True
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def cpu_ticks(text: str, where: Path) -> tuple[float, float]:
     """(busy, total) clock ticks of all CPUs since boot, from the first line of ``/proc/stat``.
 
     Raises:
-        OSError: the file cannot be read.
-        ValueError: its first line is not the ``cpu`` total.
+        ValueError: the first line of ``text`` (read from ``where``) is not the ``cpu`` total.
     """
-    fields = stat.read_text().split("\n", 1)[0].split()
+    fields = text.split("\n", 1)[0].split()
     if not fields or fields[0] != "cpu":
-        raise ValueError(f"unexpected first line in {stat}: {fields[:3]}")
+        raise ValueError(f"unexpected first line in {where}: {fields[:3]}")
     vals = [float(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
     total = sum(vals)
     return total - vals[3] - vals[4], total
 
 
-def machine_busy_s(proc: Path) -> float | None:
-    try:
-        return cpu_ticks(proc / "stat")[0] / TICKS
-    except (OSError, ValueError):
-        return None
-
-
-def _stat(proc: Path, pid: int) -> tuple[float, int] | None:
-    """(CPU seconds of the process and its reaped children, resident bytes), or None if gone."""
-    try:
-        text = (proc / str(pid) / "stat").read_text()
-    except OSError:
-        return None
+def _parse_stat(text: str) -> tuple[float, int] | None:
+    """(CPU seconds of the process and its reaped children, resident bytes) from ``/proc/PID/stat``."""
     # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
     rest = text[text.rfind(")") + 2 :].split()
     # rest[0] is field 3 (state): utime, stime, cutime, cstime are fields 14-17, rss is 24.
@@ -84,6 +109,14 @@ def _stat(proc: Path, pid: int) -> tuple[float, int] | None:
         cpu = (int(rest[11]) + int(rest[12]) + int(rest[13]) + int(rest[14])) / TICKS
         return cpu, int(rest[21]) * PAGE
     except (IndexError, ValueError):
+        return None
+
+
+def _stat(proc: Path, pid: int) -> tuple[float, int] | None:
+    """A descendant's figures (see ``_parse_stat``), or None if it is gone."""
+    try:
+        return _parse_stat((proc / str(pid) / "stat").read_text())
+    except OSError:
         return None
 
 
@@ -122,6 +155,19 @@ class LoadProbe:
         self._reads = 0
         self._known: list[int] = []  # descendants found at the last refresh
         self._own_rss: int | None = None
+        self._files: dict[Path, ProcFile] = {}  # /proc/stat and our own stat, kept open
+
+    def _file(self, path: Path) -> ProcFile:
+        f = self._files.get(path)
+        if f is None:
+            f = self._files[path] = ProcFile(path)
+        return f
+
+    def close(self) -> None:
+        """Close the files kept open (reads still work after, opening them each time)."""
+        with self._lock:
+            for f in self._files.values():
+                f.close()
 
     def read(self, now: int | None = None, since: int | None = None) -> Load:
         """A reading at ``now``; or the last one, if it was taken at or after ``since`` (so
@@ -164,10 +210,10 @@ class LoadProbe:
             t = os.times()
             cpu = time.process_time() + t.children_user + t.children_system
             if refresh:
-                own = _stat(proc, self.root)
+                own = self._own_stat(proc)
                 self._own_rss = None if own is None else own[1]
         else:
-            own = _stat(proc, self.root)
+            own = self._own_stat(proc)
             cpu, self._own_rss = own if own is not None else (0.0, None)
         if refresh:
             self._discover()
@@ -182,4 +228,14 @@ class LoadProbe:
             if rss is not None:
                 rss += st[1]
         self._known = alive
-        return Load(now, machine_busy_s(proc), cpu, rss)
+        try:
+            busy: float | None = cpu_ticks(self._file(proc / "stat").read(), proc / "stat")[0] / TICKS
+        except (OSError, ValueError):
+            busy = None
+        return Load(now, busy, cpu, rss)
+
+    def _own_stat(self, proc: Path) -> tuple[float, int] | None:
+        try:
+            return _parse_stat(self._file(proc / str(self.root) / "stat").read())
+        except OSError:
+            return None
