@@ -93,8 +93,9 @@ class Dormant:
         from .selection import own_marker, uses_our_fixture
 
         wanted = False
+        parents: dict[Any, Any] = {}
         for item in items:
-            marker, theirs = own_marker(item, "carbon", asked=False)
+            marker, theirs = own_marker(item, "carbon", False, parents)
             if theirs:
                 self.foreign.append(item.nodeid)
             elif marker is not None or uses_our_fixture(item):

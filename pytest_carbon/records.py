@@ -122,8 +122,12 @@ def expand(kept: "list[TestRecord | Plain]") -> list[TestRecord]:
 
 
 def plain_pass(report: Any) -> bool:
-    """A passed setup, call or teardown: the common report, which changes no outcome."""
-    return bool(report.outcome == "passed" and (report.when != "call" or not hasattr(report, "wasxfail")))
+    """A passed setup, call or teardown: the common report, which changes no outcome.
+
+    pytest's skipping plugin sets ``wasxfail`` on the report object itself; looking in its
+    ``__dict__`` spares the exception a failed ``hasattr`` raises inside, once per test.
+    """
+    return bool(report.outcome == "passed" and (report.when != "call" or "wasxfail" not in getattr(report, "__dict__", ("wasxfail",))))
 
 
 def next_outcome(current: str, report: Any) -> str:

@@ -16,13 +16,32 @@ def is_ours(marker: pytest.Mark) -> bool:
     return not marker.args and set(marker.kwargs) <= {"co2", "energy"}
 
 
-def own_marker(item: pytest.Item, name: str, asked: bool) -> tuple[pytest.Mark | None, bool]:
+def closest_marker(item: pytest.Item, name: str, parents: dict[Any, pytest.Mark | None]) -> pytest.Mark | None:
+    """``item.get_closest_marker(name)``, asking each parent (module, class) once per collection.
+
+    ``parents`` caches what each parent node answered; pass the same dict for every item.
+    """
+    for mark in item.own_markers:
+        if mark.name == name:
+            return mark
+    parent = item.parent
+    if parent is None:
+        return None
+    try:
+        return parents[parent]
+    except KeyError:
+        found = parents[parent] = parent.get_closest_marker(name)
+        return found
+
+
+def own_marker(item: pytest.Item, name: str, asked: bool, parents: dict[Any, pytest.Mark | None]) -> tuple[pytest.Mark | None, bool]:
     """(the plugin's marker on a test or None, whether the test carries the suite's own instead).
 
     Unasked, a marker whose arguments are not the plugin's is the suite's own: left alone and
     reported. Asked to measure, it is returned, for ``parse_marker`` to say what is wrong.
+    ``parents``: see :func:`closest_marker`.
     """
-    marker = item.get_closest_marker(name)
+    marker = closest_marker(item, name, parents)
     if marker is not None and not asked and not is_ours(marker):
         return None, True
     return marker, False

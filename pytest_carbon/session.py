@@ -95,8 +95,7 @@ class CarbonSession:
     def _stop_sampler(self) -> None:
         if self.sampler is not None and self.sampler.running:
             self.sampler.stop()
-            for m in self.sampler.meters:
-                m.close()
+            self.sampler.close()
 
     # -- live measurements (budget verdicts, carbon.energy_j) -------------------------------
     def current(self, nodeid: str) -> TestRecord | None:
@@ -149,8 +148,9 @@ class CarbonSession:
         s = self.settings
         table, name = s.budgets, s.marker
         foreign: list[str] = []
+        parents: dict[Any, Any] = {}
         for item in items:
-            marker, theirs = own_marker(item, name, s.asked)
+            marker, theirs = own_marker(item, name, s.asked, parents)
             if theirs:
                 foreign.append(item.nodeid)
             from_table = for_test(table, item.nodeid)

@@ -330,3 +330,46 @@ def test_unknown_energy_is_not_judged_unless_measurement_is_required(pytester, f
     result = pytester.runpytest(*args, "--carbon-require-measured")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["carbon budget of test cannot be met: a meter failed during the window, so its energy is unknown (@pytest.mark.carbon(co2='1 kg'))"])
+
+
+def test_the_closest_marker_wins_from_the_function_the_class_or_the_module(pytester):
+    # Without --carbon, only marked tests are measured; the marker nearest the test holds.
+    pytester.makepyfile(
+        test_module_marked="""
+        import time, pytest
+
+        pytestmark = pytest.mark.carbon(co2="100 mg")
+
+        def test_module_budget():
+            time.sleep(0.3)
+
+        class TestClass:
+            pytestmark = pytest.mark.carbon(co2="10 g")
+
+            def test_class_budget(self):
+                time.sleep(0.3)
+
+            @pytest.mark.carbon(co2="1 mg")
+            def test_own_budget(self):
+                time.sleep(0.3)
+        """,
+        test_unmarked="""
+        class TestOther:
+            def test_plain(self):
+                pass
+        """,
+    )
+    result = pytester.runpytest(*ONE_G_PER_S)
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED test_module_marked.py::test_module_budget - carbon budget exceeded: 3?? mg CO2eq > 100 mg CO2eq*",
+            "FAILED test_module_marked.py::TestClass::test_own_budget - carbon budget exceeded: 3?? mg CO2eq > 1.00 mg CO2eq*",
+        ]
+    )
+    report = load_report(pytester.path / "r.json")
+    assert sorted(t["nodeid"] for t in report["tests"]) == [
+        "test_module_marked.py::TestClass::test_class_budget",
+        "test_module_marked.py::TestClass::test_own_budget",
+        "test_module_marked.py::test_module_budget",
+    ]
