@@ -63,13 +63,15 @@ class _Measurer:
         self.per_channel, self.totals = attribute(meters.channels, spans, points)
 
     def window(self, spans: Sequence[tuple[int, int]], claims: frozenset[str] | None) -> Window:
-        energies = {}
-        one = spans[0] if len(spans) == 1 else None  # the common case: a test without pauses
-        for name, ca in self.per_channel.items():
-            if claims is None or name in claims:  # else: a GPU this test's xdist worker does not use
-                energies[name] = ca.window(*one) if one is not None else _spans_energy(ca, spans)
-        duration_s = sum(b - a for a, b in spans) / 1e9
         m = self.meters
+        if len(spans) == 1:  # the common case: a test without pauses, a phase
+            a, b = spans[0]
+            energies = {name: ca.window(a, b) for name, ca in self.per_channel.items() if claims is None or name in claims}
+            duration_s = (b - a) / 1e9
+        else:
+            # Channels outside ``claims``: a GPU this test's xdist worker does not use.
+            energies = {name: _spans_energy(ca, spans) for name, ca in self.per_channel.items() if claims is None or name in claims}
+            duration_s = sum(b - a for a, b in spans) / 1e9
         foreign = m.load.foreign_share(spans[0][0], spans[-1][1]) if m.load.times else None
         return measure_window(energies, duration_s, m.resolution_s, m.estimated, m.g_per_j, foreign)
 
@@ -131,12 +133,18 @@ def _phase_violations(verdict: Verdict | None, name: str) -> tuple[Violation, ..
     return tuple(v for v in verdict.violations if v.subject.startswith(subjects))
 
 
-def _by_nodeid(records: Sequence[TestRecord]) -> dict[str, list[TestRecord]]:
+def _by_nodeid(records: Sequence[TestRecord]) -> list[Sequence[TestRecord]]:
     """Records grouped by test, in the order the tests first ran (reruns join their test)."""
-    groups: dict[str, list[TestRecord]] = {}
+    groups: dict[str, Any] = {}  # a record, or a list once a test has a second attempt
     for r in records:
-        groups.setdefault(r.nodeid, []).append(r)
-    return groups
+        g = groups.get(r.nodeid)
+        if g is None:
+            groups[r.nodeid] = r
+        elif isinstance(g, list):
+            g.append(r)
+        else:
+            groups[r.nodeid] = [g, r]
+    return [g if isinstance(g, list) else (g,) for g in groups.values()]
 
 
 def build_run(
@@ -155,7 +163,7 @@ def build_run(
     test_budgets = dict(budgets.test_budgets)
     tests: list[TestResult] = []
     over: list[str] = []  # tests over a budget
-    for group in _by_nodeid(records).values():
+    for group in _by_nodeid(records):
         # A test run more than once (pytest-rerunfailures): one entry whose energy is what all
         # its attempts cost; its phases, outcome and budget verdict are the last attempt's.
         r = group[-1]
@@ -167,10 +175,14 @@ def build_run(
             windows = [(a, mz.window(a.spans(), mz.claims[id(a)])) for a in group[:-1]] + [(r, w_last)]
             attempts = tuple(Attempt(a.outcome, aw.duration_s, aw.energy_j) for a, aw in windows)
             w = mz.window([span for a in group for span in a.spans()], claims)
-        phase_windows = [(p, mz.window([(p.t0, p.t1)], claims)) for p in r.phases]
-        per_items = [_per_item(mz, p, claims) for p in r.phases]
-        # Each phase's (budget, per-item budget), looked up once for the verdict and the report.
-        phase_budgets = [for_phase(table, p.name, p.budget) for p in r.phases] if use_budgets else []
+        phase_windows: list[tuple[PhaseRecord, Window]] = []
+        per_items: list[steps.PerItem | None] = []
+        phase_budgets: list[tuple[Budget | None, Budget | None]] = []
+        if r.phases:
+            phase_windows = [(p, mz.window([(p.t0, p.t1)], claims)) for p in r.phases]
+            per_items = [_per_item(mz, p, claims) for p in r.phases]
+            # Each phase's (budget, per-item budget), looked up once for the verdict and the report.
+            phase_budgets = [for_phase(table, p.name, p.budget) for p in r.phases] if use_budgets else []
         verdict = budgets.verdicts.get(r.nodeid)
         if budgets.judge_here and use_budgets:
             b = for_test(table, r.nodeid, budgets.markers.get(r.nodeid))
@@ -182,7 +194,7 @@ def build_run(
             ]
             bs = budgets
             verdict = None if r.outcome in NOT_JUDGED else judge(b, w_last, checks, require_measured=bs.require_measured, inconclusive=bs.inconclusive)
-        phases = []
+        phases: list[PhaseResult] = []
         for i, (p, pw) in enumerate(phase_windows):
             judged = None
             if use_budgets:
