@@ -126,30 +126,31 @@ class LoadSeries(NamedTuple):
     machine_busy_s: Sequence[float]
     tree_cpu_s: Sequence[float]
 
-    def _at(self, t: int) -> tuple[float, float] | None:
-        """(machine busy s, tree CPU s) at ``t``, interpolated; None outside the readings."""
-        times = self.times
-        if not times or t < times[0] or t > times[-1]:
-            return None
-        i = bisect.bisect_left(times, t)
-        busy, tree = self.machine_busy_s, self.tree_cpu_s
-        if times[i] == t:
-            return busy[i], tree[i]
-        f = (t - times[i - 1]) / (times[i] - times[i - 1])
-        return busy[i - 1] + (busy[i] - busy[i - 1]) * f, tree[i - 1] + (tree[i] - tree[i - 1]) * f
-
     def foreign_share(self, t0: int, t1: int) -> float | None:
         """Share of the machine's busy CPU time in [t0, t1] spent outside the process tree.
 
         Interpolated between readings; None outside the readings or when nothing was busy.
+        Computed once per test and phase window: both ends' interpolation is written out here.
         """
         times = self.times
-        if not times or t0 < times[0] or t1 > times[-1]:  # the common case inlined: one per test
+        if not times or t0 < times[0] or t1 > times[-1]:
             return None
-        a, b = self._at(t0), self._at(t1)
-        if a is None or b is None or b[0] - a[0] <= 0:
+        busy, tree = self.machine_busy_s, self.tree_cpu_s
+        i = bisect.bisect_left(times, t0)
+        if times[i] == t0:
+            b0, c0 = busy[i], tree[i]
+        else:
+            f = (t0 - times[i - 1]) / (times[i] - times[i - 1])
+            b0, c0 = busy[i - 1] + (busy[i] - busy[i - 1]) * f, tree[i - 1] + (tree[i] - tree[i - 1]) * f
+        j = bisect.bisect_left(times, t1, i)
+        if times[j] == t1:
+            b1, c1 = busy[j], tree[j]
+        else:
+            f = (t1 - times[j - 1]) / (times[j] - times[j - 1])
+            b1, c1 = busy[j - 1] + (busy[j] - busy[j - 1]) * f, tree[j - 1] + (tree[j] - tree[j - 1]) * f
+        if b1 - b0 <= 0:
             return None
-        return min(max(1.0 - (b[1] - a[1]) / (b[0] - a[0]), 0.0), 1.0)
+        return min(max(1.0 - (c1 - c0) / (b1 - b0), 0.0), 1.0)
 
 
 NO_LOAD = LoadSeries((), (), ())

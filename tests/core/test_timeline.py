@@ -81,6 +81,14 @@ def test_foreign_share_of_a_window_from_the_load_series():
     assert series.foreign_share(S, 2 * S) == 1.0  # the tree idle, the machine busy
     # Interpolated: busy 0.5 -> 2.0 (1.5 s), tree 0.25 -> 0.5 (0.25 s): 1 - 0.25 / 1.5
     assert series.foreign_share(S // 2, 3 * S // 2) == pytest.approx(1 - 0.25 / 1.5)
+    # Both ends inside one interval: busy 1.5 -> 2.5 (1 s), tree flat at 0.5: all foreign
+    assert series.foreign_share(5 * S // 4, 7 * S // 4) == pytest.approx(1.0)
+    # A reading at one end, interpolated at the other: busy 1.0 -> 2.0, tree 0.5 -> 0.5
+    assert series.foreign_share(S, 3 * S // 2) == 1.0
+    third = LoadSeries([0, S, 2 * S], [0.0, 3.0, 6.0], [0.0, 1.0, 3.0])
+    # busy 1.5 -> 4.5 (3 s), tree 0.5 -> 2.0 (1.5 s): half foreign; and from the first reading
+    assert third.foreign_share(S // 2, 3 * S // 2) == pytest.approx(0.5)
+    assert third.foreign_share(0, S // 2) == pytest.approx(1 - 0.5 / 1.5)
     assert series.foreign_share(-1, S) is None and series.foreign_share(S, 2 * S + 1) is None  # outside
     idle = LoadSeries([0, S], [2.0, 2.0], [1.0, 1.0])
     assert idle.foreign_share(0, S) is None  # nothing busy: no share to speak of
