@@ -157,4 +157,8 @@ def request_fixture(session: "CarbonSession", request: pytest.FixtureRequest) ->
             " test was not measured; request it as an argument or mark the test with"
             " @pytest.mark.carbon"
         )
+    sampler = session.sampler
+    if sampler is not None:  # phases and steps need readings inside the test: every interval
+        sampler.densify(True)
+        request.addfinalizer(lambda: sampler.densify(False))
     return CarbonFixture(session, rec)

@@ -2,7 +2,8 @@
 
 pytest's hooks go to records (:mod:`records`), the sampler, budget verdicts (:mod:`enforce`),
 the results (:mod:`assemble`) and the outputs (:mod:`outputs`). The test's own thread does as
-little as possible: two ``monotonic_ns()`` calls per measured test and a list append.
+little as possible: two ``monotonic_ns()`` calls per measured test and a list append (and, now
+and then, a reading at a test's edge: ``Sampler.edge``).
 
 The run fails through one path: the ``pytest_runtestloop`` wrapper (as pytest-cov does; by
 ``pytest_sessionfinish`` it is too late), which builds the results once the tests have run.
@@ -22,13 +23,14 @@ from . import intensity as intensity_mod
 from . import outputs
 from .assemble import Budgets, Meters, build_run
 from .budget import Budget, Measurement, Verdict, fails, for_test, judge_session
-from .compare import Comparison
+from .compare import Comparison, compare
 from .config import Settings
 from .meters import LoadProbe, MeterUnavailable, open_meters
 from .records import Plain, TestRecord, expand, keep, next_outcome, plain_pass
 from .report import json_report
 from .results import RunResult, TestResult, Window, measure_window, summary_tests
 from .sampler import Sampler
+from .signals import term_as_interrupt
 from .units import g_per_j
 
 
@@ -41,6 +43,7 @@ class CarbonSession:
         self.records: list[TestRecord | Plain] = []  # finished tests (see records.keep)
         self._current: TestRecord | None = None
         self._measured: set[str] = set()
+        self._edge: Any = int  # a test's edge: the identity, or Sampler.edge once one reads
         self.started_wall = dt.datetime.now(dt.timezone.utc)
         self.result: RunResult | None = None  # from finish() until the outputs are written
         self.failures = 0  # what the plugin adds to pytest's count of failures (run_failures)
@@ -87,15 +90,14 @@ class CarbonSession:
         except MeterUnavailable as e:
             raise pytest.UsageError(f"pytest-carbon: {e}") from None
         self.sampler = Sampler(meters, s.interval_s, probe)
+        # Sparse unless an xdist controller, which sees no test's edges: its workers run them.
+        self.sampler.sparse, self._edge = self.sampler.cheap and not self.xdist_controller, self.sampler.edge
         self.sampler.start()
-        from .signals import term_as_interrupt
-
         self._sigterm = term_as_interrupt()
 
     def _stop_sampler(self) -> None:
         if self.sampler is not None and self.sampler.running:
             self.sampler.stop()
-            self.sampler.close()
 
     # -- live measurements (budget verdicts, carbon.energy_j) -------------------------------
     def current(self, nodeid: str) -> TestRecord | None:
@@ -185,7 +187,7 @@ class CarbonSession:
     # teardown) and cost two plain hook calls, cheaper than a wrapper around the protocol.
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         if nodeid in self._measured and self.recording:
-            self._current = TestRecord(nodeid, location, time.monotonic_ns())
+            self._current = TestRecord(nodeid, location, self._edge(time.monotonic_ns()))
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         rec = self._current
@@ -193,6 +195,7 @@ class CarbonSession:
             rec.t1 = time.monotonic_ns()
             self.records.append(keep(rec))
             self._current = None
+            self._edge(rec.t1)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.xdist_controller:
@@ -364,8 +367,6 @@ class CarbonSession:
     def _compare(self) -> None:
         if self.baseline is None or self.report is None:
             return
-        from .compare import compare
-
         s = self.settings
         try:
             self.comparison = compare(self.baseline, self.report, s.max_regression, s.min_delta)

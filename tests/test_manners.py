@@ -160,3 +160,34 @@ def test_the_table_of_a_run_with_outputs_is_the_table_of_its_full_report(pyteste
     full = render_text(report, width=LOG_WIDTH, markup=False, top=3).splitlines()
     assert _table(result.stdout.lines) == _table(full)  # drawn from the kept entries and totals
     result.stdout.fnmatch_lines(["LEFT: 0 results, 3 entries"])
+
+
+def test_plain_tests_are_read_at_their_edges_and_a_test_measuring_phases_every_interval(pytester):
+    # A sampler thread that wakes ten times a second costs pytest's thread ~1.6% of its CPU
+    # time: with cheap meters and plain tests it reads at the tests' edges and wakes rarely.
+    import json
+
+    pytester.makepyfile(
+        """
+        import time
+
+        def test_plain():
+            time.sleep(1.0)
+
+        def test_phases(carbon):
+            with carbon.phase("work"):
+                time.sleep(1.0)
+        """
+    )
+    result = pytester.runpytest("--carbon", "--carbon-meter", "constant:cpu=10W", "--carbon-interval", "0.05", "--carbon-record", "t.json", "--carbon-json", "r.json", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    times = [t for t, _ in json.loads((pytester.path / "t.json").read_text())["samples"]["constant"]]
+    report = load_report(pytester.path / "r.json")
+    plain, phases = (next(t for t in report["tests"] if t["nodeid"].endswith(n)) for n in ("test_plain", "test_phases"))
+    assert plain["energy_j"]["total"] == pytest.approx(10.0, rel=0.1) and phases["energy_j"]["total"] == pytest.approx(10.0, rel=0.1)
+    gaps = sorted(b - a for a, b in zip(times, times[1:]))
+    dense = sum(1 for g in gaps if g < 0.1)  # readings every 0.05 s: the test with phases
+    sparse = sum(1 for g in gaps if 0.2 <= g <= 0.3)  # every 5 intervals: the plain test
+    assert dense >= 10, gaps
+    assert sparse >= 2, gaps
+    assert len(times) < 1.0 / 0.05 + 1.0 / 0.25 + 10, len(times)  # not a reading every interval in both

@@ -69,3 +69,64 @@ def test_estimated_readings_are_stamped_at_the_instant_they_describe():
     tl = s.timelines[0]
     powers = [(b[0] - a[0]) / ((tb - ta) / 1e9) for (ta, a), (tb, b) in zip(zip(tl.times, tl.rows), zip(tl.times[1:], tl.rows[1:]))]
     assert all(abs(p - m.ram_w) < 1e-6 * m.ram_w for p in powers), (m.ram_w, powers)  # a constant draw reads as constant
+
+
+class CheapMeter(MeterBase):
+    """Declared watts read as a clock: cheap to read on any thread."""
+
+    def __init__(self) -> None:
+        super().__init__(name="cheap", channels=[ChannelInfo("cpu", "constant", 0.0)], cheap=True)
+        self.reads: list[int] = []
+
+    def read(self) -> dict[str, float]:
+        self.reads.append(time.monotonic_ns())
+        return {"cpu": 10.0 * time.monotonic_ns() / 1e9}
+
+
+def test_a_sparse_sampler_reads_at_test_edges_only_when_the_last_reading_is_an_interval_old():
+    m = CheapMeter()
+    s = Sampler([m], 0.05)
+    s.sparse = s.cheap
+    assert s.cheap
+    s.sample_now()
+    now = time.monotonic_ns()
+    assert s.edge(now) == now and len(m.reads) == 1  # read just now: no reading, the instant as given
+    time.sleep(0.06)
+    now = time.monotonic_ns()
+    after = s.edge(now)
+    assert len(m.reads) == 2 and now <= m.reads[-1] <= after  # an interval old: read here, the window starts after it
+    s.dense = True  # a test that measures phases: the thread reads every interval, not the edges
+    time.sleep(0.06)
+    now = time.monotonic_ns()
+    assert s.edge(now) == now and len(m.reads) == 2
+
+
+def test_the_thread_reads_every_interval_when_dense_and_rarely_when_sparse():
+    def reads_in(sparse: bool, dense: bool) -> int:
+        m = CheapMeter()
+        s = Sampler([m], 0.02)
+        s.sparse = sparse
+        s.start()
+        if dense:
+            s.densify(True)
+        time.sleep(0.5)
+        n = len(m.reads)
+        s.stop()
+        return n
+
+    sparse, dense, plain = reads_in(True, False), reads_in(True, True), reads_in(False, False)
+    # 0.5 s: dense and plain read about 25 times, sparse about 5 (every 5 intervals) plus the first
+    assert sparse <= 8 and dense >= 2 * sparse and plain >= 2 * sparse
+
+
+def test_densify_wakes_a_sparse_thread_at_once():
+    m = CheapMeter()
+    s = Sampler([m], 0.2)
+    s.sparse = True
+    s.start()
+    time.sleep(0.05)  # the thread now sleeps until 1 s after the first reading
+    s.densify(True)
+    time.sleep(0.35)
+    n = len(m.reads)
+    s.stop()
+    assert n >= 2  # the thread read within an interval of being woken, not after its 1 s leash

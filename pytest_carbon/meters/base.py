@@ -75,6 +75,9 @@ class MeterBase:
 
     name: str = "meter"
     channels: list[ChannelInfo] = field(default_factory=list)
+    # A read costs microseconds on the calling thread (a clock, a few small files): the
+    # test's thread may read it at test boundaries (see Sampler.edge). Not so for NVML.
+    cheap: bool = False
 
     def open(self) -> None:  # pragma: no cover - overridden
         pass

@@ -14,7 +14,7 @@ from .base import CONSTANT, ChannelInfo, MeterBase
 
 class ConstantMeter(MeterBase):
     def __init__(self, watts: dict[str, float]):
-        super().__init__(name="constant")
+        super().__init__(name="constant", cheap=True)
         self.watts = dict(watts)
         self._t0: int | None = None
         self.channels = [

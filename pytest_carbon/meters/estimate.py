@@ -52,7 +52,7 @@ class EstimateMeter(MeterBase):
         scope: str = "machine",
         probe: LoadProbe | None = None,
     ):
-        super().__init__(name="estimate")
+        super().__init__(name="estimate", cheap=True)
         self.want = channels
         self.interval_s = interval_s
         self.scope = scope

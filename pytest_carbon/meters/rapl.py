@@ -40,7 +40,7 @@ class _Domain:
 
 class RaplMeter(MeterBase):
     def __init__(self) -> None:
-        super().__init__(name="rapl")
+        super().__init__(name="rapl", cheap=True)
         self._domains: list[_Domain] = []
 
     def open(self) -> None:

@@ -44,7 +44,7 @@ def _joules(row: Any, k: int) -> float | None:
 
 class ReplayMeter(MeterBase):
     def __init__(self, path: str | Path):
-        super().__init__(name="replay")
+        super().__init__(name="replay")  # read by the thread at every interval, as the recorded meter was
         self.path = Path(path)
         self._segments: dict[str, list[Segment]] = {}
         self._origin_ns = 0

@@ -36,6 +36,7 @@ class _Split:
         self.inner = inner
         self.probe = probe
         self.name = inner.name
+        self.cheap = bool(getattr(inner, "cheap", False))
         self.channels: list[ChannelInfo] = []
         self._last: dict[str, float] = {}
         self._acc: dict[str, float] = {}
