@@ -92,6 +92,7 @@ def test_estimate_in_process_scope_charges_the_trees_cpu_time_and_memory():
         Load(0, 10.0, 5.0, gib),  # open(): the first reading, which also tells the tree's memory is known
         Load(S, 14.0, 7.0, gib),  # +2 CPU s in 1 s on 4 CPUs: 50%, whatever the machine did
         Load(2 * S, 20.0, 7.1, 3 * gib),  # +0.1 CPU s: 2.5%, under the 10% floor; RSS 1 -> 3 GiB
+        Load(3 * S, 30.0, 13.1, 3 * gib),  # +6 CPU s in 1 s on 4 CPUs: a child reaped, its time seen at once
     ])  # fmt: skip
     m = EstimateMeter(("cpu", "ram"), 0.1, scope="process", probe=probe)  # type: ignore[arg-type]
     m.open()
@@ -102,6 +103,8 @@ def test_estimate_in_process_scope_charges_the_trees_cpu_time_and_memory():
     second = m.read_at(2 * S)
     assert second["cpu"] == pytest.approx(50.0 + 10.0)  # the floor: 10% of 100 W for 1 s
     assert second["ram"] == pytest.approx(0.375 + 0.375 * 2)  # mean of 1 and 3 GiB over 1 s
+    third = m.read_at(3 * S)
+    assert third["cpu"] == pytest.approx(60.0 + 150.0)  # 6 CPU s of 4 CPUs at 100 W: 150 J, not capped at 100 J
 
 
 def test_a_counter_in_process_scope_is_split_by_the_trees_share_of_busy_cpu_time():

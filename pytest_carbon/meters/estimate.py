@@ -9,7 +9,9 @@ What utilisation and memory are depends on the scope:
 
 * ``process`` (the default for this meter): the pytest process tree's CPU time over the
   interval, divided by the interval times the machine's CPUs, and the tree's resident
-  memory. A neighbour's load on the machine changes neither.
+  memory. A neighbour's load on the machine changes neither. CPU time that enters the tree
+  after it was spent (a child reaped or found since the last reading) counts in full in the
+  interval it is seen, which may then exceed 100%: not capped, so not lost.
 * ``machine``: the machine's busy share of the CPUs from ``/proc/stat``, and the installed
   memory.
 
@@ -171,7 +173,10 @@ class EstimateMeter(MeterBase):
             util = (busy - self._last_busy) / d_total if d_total > 0 else 0.0
             self._last_busy, self._last_total = busy, total
             self._ram_j += self.ram_w * dt
-        util = min(max(util, 0.0), 1.0)
+        # Machine scope: a share, at most 1. Process scope: CPU time can enter the tree after it
+        # was spent (a child reaped, or found, since the last reading) and is charged in full
+        # when seen, not capped at 100% of this interval, which would lose it.
+        util = max(util, 0.0) if self.probe is not None else min(max(util, 0.0), 1.0)
         self.last_utilisation = util
         self._cpu_j += self.tdp_w * max(util, IDLE_FLOOR) * dt
         self._last_t = now
