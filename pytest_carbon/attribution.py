@@ -21,7 +21,7 @@ from typing import Iterable, NamedTuple, Sequence
 
 from .timeline import Channel, WindowEnergy
 
-__all__ = ["ChannelAttribution", "ChannelTotals", "Claim", "attribute"]
+__all__ = ["ChannelAttribution", "ChannelTotals", "Claim", "Grid", "attribute"]
 
 
 class Claim(NamedTuple):
@@ -44,33 +44,57 @@ class ChannelTotals:
     gap_ns: int
 
 
-class ChannelAttribution:
-    """Prefix sums of one channel's energy shares, for O(log n) window queries."""
+class Grid:
+    """The breakpoints that channels shared by the same claims have in common.
 
-    def __init__(self, channel: Channel, claims: Sequence[Claim], extra_points: Iterable[int] = ()):
-        mine = [c for c in claims if c.channels is None or channel.name in c.channels]
+    Every claim's ends, the extra points (phase and chunk ends) and every segment end of each
+    of the channels; and how many claims are open in each elementary interval between two
+    breakpoints. Built once for all the channels a run's tests share (once per set of claims
+    under xdist, where a test may claim only some GPUs), so that a channel more costs its
+    own readings' walk, not another sort of every test's window.
+    """
+
+    def __init__(self, claims: Sequence[Claim], extra_points: Iterable[int], channels: Sequence[Channel]):
         points: set[int] = set(extra_points)
-        for c in mine:
+        for c in claims:
             points.add(c.t0)
             points.add(c.t1)
-        for s in channel.segments:
-            points.add(s.start)
-            points.add(s.end)
-        bps = sorted(points)
-        # Number of claims open in each elementary interval [bps[i], bps[i+1]].
+        for ch in channels:
+            for seg in ch.segments:
+                points.add(seg.start)
+                points.add(seg.end)
+        self.breakpoints = bps = sorted(points)
         delta: dict[int, int] = {}
-        for c in mine:
+        for c in claims:
             if c.t1 > c.t0:
                 delta[c.t0] = delta.get(c.t0, 0) + 1
                 delta[c.t1] = delta.get(c.t1, 0) - 1
-        self.breakpoints = bps
+        # Claims open in [bps[i], bps[i + 1]], for each i.
+        self.open: list[int] = []
+        n = 0
+        for t in bps[:-1]:
+            n += delta.get(t, 0)
+            self.open.append(n)
+        self.index = {t: i for i, t in enumerate(bps)}
+        self.claims = claims
+
+
+class ChannelAttribution:
+    """Prefix sums of one channel's energy shares, for O(1) window queries at breakpoints."""
+
+    def __init__(self, channel: Channel, claims: Sequence[Claim], extra_points: Iterable[int] = (), grid: Grid | None = None):
+        if grid is None:
+            mine = [c for c in claims if c.channels is None or channel.name in c.channels]
+            grid = Grid(mine, extra_points, [channel])
+        self.grid = grid
+        bps = self.breakpoints = grid.breakpoints
+        opens = grid.open
         n = len(bps)
         share = [0.0] * n  # prefix: sum of energy/open over intervals before point i
         uncovered = [0] * n  # prefix: ns not covered by any segment
         self.measured_j = 0.0
         self.unattributed_j = 0.0
         self.gap_ns = 0
-        open_now = 0
         segs = channel.segments
         nsegs = len(segs)
         first, final = (segs[0].start, segs[-1].end) if segs else (0, -1)
@@ -83,7 +107,6 @@ class ChannelAttribution:
         ends = [seg.end for seg in segs]
         for i in range(n - 1):
             a, b = bps[i], bps[i + 1]
-            open_now += delta.get(a, 0)
             while k < nsegs and ends[k] <= a:
                 k += 1
             if k >= nsegs or starts[k] > a or ends[k] < b:
@@ -109,6 +132,7 @@ class ChannelAttribution:
             e = vb - va
             self.measured_j += e
             uncovered[i + 1] = uncovered[i]
+            open_now = opens[i]
             if open_now > 0:
                 share[i + 1] = share[i] + e / open_now
             else:
@@ -116,14 +140,10 @@ class ChannelAttribution:
                 self.unattributed_j += e
         self._share = share
         self._uncovered = uncovered
-        self._index = {t: i for i, t in enumerate(bps)}
-        self._known: dict[tuple[int, int], WindowEnergy] = {}  # the claims' windows, from attribute()
+        self._index = grid.index
 
     def window(self, t0: int, t1: int) -> WindowEnergy:
         """Energy share of a window whose ends are breakpoints (a claim or an extra point)."""
-        known = self._known.get((t0, t1))
-        if known is not None:
-            return known
         i, j = self._index[t0], self._index[t1]  # a KeyError: not a breakpoint, a caller's bug
         covered = self._share[j] - self._share[i]
         gap = self._uncovered[j] - self._uncovered[i]
@@ -141,26 +161,35 @@ def attribute(
     Totals obey ``measured = attributed + incomplete + unattributed`` per channel.
     """
     extra = list(extra_points)
+    # Channels claimed by the same claims share one grid: each channel's set of claims is
+    # named by the distinct channel sets of the claims that include it.
+    kinds = {c.channels for c in claims}
+    groups: dict[frozenset[frozenset[str] | None], list[Channel]] = {}
+    for ch in channels:
+        groups.setdefault(frozenset(k for k in kinds if k is None or ch.name in k), []).append(ch)
     result: dict[str, ChannelAttribution] = {}
     totals: dict[str, ChannelTotals] = {}
-    for ch in channels:
-        ca = ChannelAttribution(ch, claims, extra)
-        attributed = incomplete = 0.0
-        for c in claims:
-            if c.channels is not None and ch.name not in c.channels:
-                continue
-            w = ca.window(c.t0, c.t1)
-            ca._known[(c.t0, c.t1)] = w  # asked again when the report is built
-            if w.energy_j is None:
-                incomplete += w.covered_j
-            else:
-                attributed += w.energy_j
-        result[ch.name] = ca
-        totals[ch.name] = ChannelTotals(
-            measured_j=ca.measured_j,
-            attributed_j=attributed,
-            incomplete_j=incomplete,
-            unattributed_j=ca.unattributed_j,
-            gap_ns=ca.gap_ns,
-        )
-    return result, totals
+    for key, members in groups.items():
+        mine = [c for c in claims if c.channels in key]
+        grid = Grid(mine, extra, members)
+        index = grid.index
+        ends = [(index[c.t0], index[c.t1]) for c in mine]
+        for ch in members:
+            ca = ChannelAttribution(ch, mine, grid=grid)
+            share, uncovered = ca._share, ca._uncovered
+            attributed = incomplete = 0.0
+            for i, j in ends:
+                covered = share[j] - share[i]
+                if uncovered[j] - uncovered[i]:
+                    incomplete += covered  # a window with a gap: its energy is unknown, not partial
+                else:
+                    attributed += covered
+            result[ch.name] = ca
+            totals[ch.name] = ChannelTotals(
+                measured_j=ca.measured_j,
+                attributed_j=attributed,
+                incomplete_j=incomplete,
+                unattributed_j=ca.unattributed_j,
+                gap_ns=ca.gap_ns,
+            )
+    return result, {ch.name: totals[ch.name] for ch in channels}
