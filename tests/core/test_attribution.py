@@ -194,3 +194,44 @@ def test_a_channel_without_readings_has_no_gap_and_no_energy():
     per, totals = attribute([Channel("cpu", [])], [Claim(0, 1), Claim(1, 2)])
     assert totals["cpu"] == ChannelTotals(0.0, 0.0, 0.0, 0.0, 0)
     assert per["cpu"].window(0, 2) == (None, 0.0, 2)
+
+
+def _alone(ch: Channel, claims: list[Claim], extra: list[int]) -> tuple[list[float | None], ChannelTotals]:
+    """One channel attributed by itself, its windows and totals summed here: the second way."""
+    from pytest_carbon.attribution import ChannelAttribution
+
+    mine = [c for c in claims if c.channels is None or ch.name in c.channels]
+    ca = ChannelAttribution(ch, mine, extra)
+    windows = [ca.window(c.t0, c.t1) for c in mine]
+    attributed = sum(w.energy_j for w in windows if w.energy_j is not None)
+    incomplete = sum(w.covered_j for w in windows if w.energy_j is None)
+    return [w.energy_j for w in windows], ChannelTotals(ca.measured_j, attributed, incomplete, ca.unattributed_j, ca.gap_ns)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 39), st.integers(1, 12), st.sampled_from(["all", "gpu0", "gpu1"])), min_size=1, max_size=12),
+    st.sets(st.integers(1, 39), max_size=5),
+    st.lists(st.integers(0, 40), max_size=4),
+)
+def test_channels_attributed_together_match_each_channel_attributed_alone(windows, gpu1_failed, extra_q):
+    # cpu read every 0.25 s; gpu:0 every 0.1 s; gpu:1 every 0.25 s with failed reads: three
+    # segment layouts, and claims on all channels or on one GPU (xdist workers).
+    Q = S // 4
+    cpu = Channel("cpu", build_segments([(i * Q, 3.0 * i) for i in range(41)]))
+    gpu0 = Channel("gpu:0", build_segments([(i * S // 10, 7.0 * i + (i % 3)) for i in range(101)]))
+    gpu1 = Channel("gpu:1", build_segments([(i * Q, None if i in gpu1_failed else 5.0 * i) for i in range(41)]))
+    kinds = {"all": None, "gpu0": frozenset({"cpu", "gpu:0"}), "gpu1": frozenset({"cpu", "gpu:1"})}
+    claims = [Claim(a * Q, min(a + d, 40) * Q, kinds[k]) for a, d, k in windows]
+    extra = [q * Q for q in extra_q]
+    per, totals = attribute([cpu, gpu0, gpu1], claims, extra)
+    assert list(totals) == ["cpu", "gpu:0", "gpu:1"]
+    for ch in (cpu, gpu0, gpu1):
+        energies, alone = _alone(ch, claims, extra)
+        together = totals[ch.name]
+        for field in ("measured_j", "attributed_j", "incomplete_j", "unattributed_j"):
+            assert getattr(together, field) == pytest.approx(getattr(alone, field), rel=1e-9, abs=1e-9), (ch.name, field)
+        assert together.gap_ns == alone.gap_ns
+        mine = [c for c in claims if c.channels is None or ch.name in c.channels]
+        got = [per[ch.name].window(c.t0, c.t1).energy_j for c in mine]
+        for g, e in zip(got, energies, strict=True):
+            assert (g is None and e is None) or g == pytest.approx(e, rel=1e-9, abs=1e-9)
