@@ -76,17 +76,16 @@ class Grid:
             n += delta.get(t, 0)
             self.open.append(n)
         self.index = {t: i for i, t in enumerate(bps)}
-        self.claims = claims
 
 
 class ChannelAttribution:
     """Prefix sums of one channel's energy shares, for O(1) window queries at breakpoints."""
 
-    def __init__(self, channel: Channel, claims: Sequence[Claim], extra_points: Iterable[int] = (), grid: Grid | None = None):
+    def __init__(self, channel: Channel, claims: Sequence[Claim] = (), extra_points: Iterable[int] = (), grid: Grid | None = None):
+        """``claims`` and ``extra_points`` make the channel's own grid; or ``grid``, shared."""
         if grid is None:
             mine = [c for c in claims if c.channels is None or channel.name in c.channels]
             grid = Grid(mine, extra_points, [channel])
-        self.grid = grid
         bps = self.breakpoints = grid.breakpoints
         opens = grid.open
         n = len(bps)
@@ -175,7 +174,7 @@ def attribute(
         index = grid.index
         ends = [(index[c.t0], index[c.t1]) for c in mine]
         for ch in members:
-            ca = ChannelAttribution(ch, mine, grid=grid)
+            ca = ChannelAttribution(ch, grid=grid)
             share, uncovered = ca._share, ca._uncovered
             attributed = incomplete = 0.0
             for i, j in ends:

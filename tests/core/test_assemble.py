@@ -134,6 +134,15 @@ def test_record_spans_and_outcomes():
 
     assert plain_pass(rep("passed", "setup")) and plain_pass(rep("passed", "call")) and plain_pass(rep("passed", "teardown", True))
     assert not plain_pass(rep("passed", "call", True)) and not plain_pass(rep("failed", "call"))
+
+    class Slotted:  # a report type without a __dict__: whether it was an xfail cannot be seen cheaply
+        __slots__ = ("outcome", "when", "wasxfail")
+
+    slotted = Slotted()
+    slotted.outcome, slotted.when = "passed", "call"
+    assert not plain_pass(slotted)  # not the common case: next_outcome looks at it properly
+    slotted.when = "setup"
+    assert plain_pass(slotted)
     assert next_outcome("passed", rep("failed", "call")) == "failed"
     assert next_outcome("passed", rep("failed", "setup")) == "error"
     assert next_outcome("failed", rep("failed", "teardown")) == "error"

@@ -110,3 +110,10 @@ def test_boundaries_of_chunks_intervals_and_quantiles():
     assert points(0, [10 * M, 20 * M], 0, 0) == [0, 10 * M, 20 * M]  # no warm-up: chunks start at the phase's start
     assert quantile([1.0, 3.0], 0.5) == 2.0
     assert (t95(40), t95(59), t95(60), t95(119), t95(120), t95(121)) == (2.021, 2.021, 2.000, 2.000, 1.980, 1.960)
+
+
+def test_the_coarsest_resolution_in_nanoseconds():
+    from pytest_carbon.steps import coarsest_ns
+
+    assert coarsest_ns({"cpu": 0.1, "gpu:0": 1.5, "ram": 0.0}) == 1_500_000_000
+    assert coarsest_ns({}) == 0  # no channel: no chunk needs to be longer than nothing

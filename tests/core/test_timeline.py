@@ -85,6 +85,11 @@ def test_foreign_share_of_a_window_from_the_load_series():
     assert series.foreign_share(5 * S // 4, 7 * S // 4) == pytest.approx(1.0)
     # A reading at one end, interpolated at the other: busy 1.0 -> 2.0, tree 0.5 -> 0.5
     assert series.foreign_share(S, 3 * S // 2) == 1.0
+    # Readings that do not start at zero (a run's real instants): the interpolation's
+    # differences are differences, not sums.
+    late = LoadSeries([2 * S, 4 * S, 6 * S], [10.0, 14.0, 20.0], [4.0, 5.0, 8.0])
+    # busy 12.0 -> 17.0 (5 s), tree 4.5 -> 6.5 (2 s): 1 - 2 / 5
+    assert late.foreign_share(3 * S, 5 * S) == pytest.approx(0.6)
     third = LoadSeries([0, S, 2 * S], [0.0, 3.0, 6.0], [0.0, 1.0, 3.0])
     # busy 1.5 -> 4.5 (3 s), tree 0.5 -> 2.0 (1.5 s): half foreign; and from the first reading
     assert third.foreign_share(S // 2, 3 * S // 2) == pytest.approx(0.5)
