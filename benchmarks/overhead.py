@@ -6,6 +6,8 @@ the machine's speed spreads over all of them, and prints a table:
 
 * wall time per size (median of the repeats),
 * added cost per test: the slope between the two sizes minus plain pytest's slope,
+  from the medians (wall) or least times (CPU) over the repeats; and paired: per repeat, the
+  configuration's CPU slope minus plain pytest's in the same repeat, median over repeats,
 * fixed added cost: the intercept minus plain pytest's intercept (start-up, summary),
 * peak RSS of the pytest process.
 
@@ -111,6 +113,18 @@ def main() -> None:
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
+    def paired(name: str, base: str) -> float:
+        """Added CPU per test, paired: in each repeat the slope of ``name`` minus plain pytest's
+        slope in the same repeat (runs alternate, so both saw the machine at the same speed),
+        then the median over repeats. Robust to the machine's speed drifting between repeats."""
+        by, bb = results[name], results[base]
+        (n1, n2) = sorted(by)
+        diffs = [
+            ((c2 - c1) - (d2 - d1)) / (n2 - n1)
+            for (_, _, c1), (_, _, c2), (_, _, d1), (_, _, d2) in zip(by[n1], by[n2], bb[n1], bb[n2])
+        ]
+        return statistics.median(diffs)
+
     def fit(name: str, cpu: bool = False) -> tuple[float, float, dict[int, float], float]:
         """Line through the two sizes: median wall time, or (cpu=True) least CPU time."""
         by = results[name]
@@ -127,10 +141,10 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     head = (
         f"| configuration | sizes (tests) | wall time (median of {args.repeats}) | added per test (wall) | added fixed (wall)"
-        " | CPU time (least) | added per test (CPU) | added fixed (CPU) | peak RSS |"
+        " | CPU time (least) | added per test (CPU) | added fixed (CPU) | added per test (CPU, paired median) | peak RSS |"
     )
     print(head)
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, _ in plan:
         base = "plain pytest " if name == "codecarbon tracker per test" else "plain pytest"
         row = [name.strip()]
@@ -142,6 +156,7 @@ def main() -> None:
             row.append(" / ".join(f"{t:.2f} s" for t in times.values()))
             row.append("-" if name.startswith("plain") else f"{(slope - bslope) * 1e3:+.4f} ms")
             row.append("-" if name.startswith("plain") else f"{(icpt - bicpt) * 1e3:+.0f} ms")
+        row.append("-" if name.startswith("plain") else f"{paired(name, base) * 1e3:+.4f} ms")
         row.append(f"{rss:.0f} MiB")
         print("| " + " | ".join(row) + " |")
 

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 
 from . import intensity as intensity_mod
-from . import outputs
+from . import outcomes, outputs
 from .assemble import Budgets, Meters, build_run
 from .budget import Budget, Measurement, Verdict, fails, for_test, judge_session
 from .compare import Comparison, compare
 from .config import Settings
 from .meters import LoadProbe, MeterUnavailable, open_meters
-from .records import Plain, TestRecord, expand, keep, next_outcome, plain_pass
+from .records import Plain, TestRecord, expand, keep
 from .report import json_report
 from .results import RunResult, TestResult, Window, measure_window, summary_tests
 from .sampler import Sampler
@@ -59,7 +59,7 @@ class CarbonSession:
         # The xdist controller: collects nothing, receives each test's window from a worker.
         self.xdist_controller = not self.worker and getattr(config.option, "dist", "no") != "no"
         self.recording = False  # windows are being recorded (a sampler runs, or this is a worker)
-        self._outcomes: dict[str, str] = {}  # xdist controller: outcomes by node id
+        self._watch: Any = None  # outcomes.FromStats or FromHook, from the session's start
         self._markers: dict[str, Budget | None] = {}  # xdist controller: marker budgets by node id
         self._visible: dict[str, str | None] = {}  # xdist controller: each test's CUDA_VISIBLE_DEVICES
         self.intensity = settings.place or intensity_mod.resolve(
@@ -79,6 +79,12 @@ class CarbonSession:
         if self.recording:
             return
         self.recording = True
+        if self.xdist_controller:  # outcomes and records arrive with the workers' reports
+            from .xdist import ControllerReports
+
+            self.config.pluginmanager.register(ControllerReports(self), "carbon-xdist-controller")
+        else:
+            self._watch = outcomes.watch(self.config)  # each test's outcome from its reports
         if self.worker:
             from .xdist import WorkerRecorder
 
@@ -187,40 +193,17 @@ class CarbonSession:
     # teardown) and cost two plain hook calls, cheaper than a wrapper around the protocol.
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         if nodeid in self._measured and self.recording:
+            self._watch.start(nodeid)
             self._current = TestRecord(nodeid, location, self._edge(time.monotonic_ns()))
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         rec = self._current
         if rec is not None:
             rec.t1 = time.monotonic_ns()
+            rec.outcome = self._watch.outcome()
             self.records.append(keep(rec))
             self._current = None
             self._edge(rec.t1)
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.xdist_controller:
-            self._controller_report(report)
-            return
-        if plain_pass(report):
-            return  # the common case, first
-        rec = self._current
-        if rec is not None and rec.nodeid == report.nodeid:
-            rec.outcome = next_outcome(rec.outcome, report)
-
-    def _controller_report(self, report: pytest.TestReport) -> None:
-        """xdist controller: outcomes as reports arrive, and each test's record with its teardown."""
-        from .xdist import KEY, from_wire
-
-        nid = report.nodeid
-        if not plain_pass(report):
-            self._outcomes[nid] = next_outcome(self._outcomes.get(nid, "passed"), report)
-        for key, value in report.user_properties:
-            if key == KEY and isinstance(value, dict):
-                rec, marker, visible = from_wire(value)
-                rec.outcome = self._outcomes.pop(nid, "passed")
-                self.records.append(rec)
-                self._markers[nid] = marker
-                self._visible[nid] = visible
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -25,7 +25,7 @@ from .budget import Budget
 from .meters.base import Meter
 from .projection import ProjectionSpec
 
-from .records import PhaseRecord, TestRecord
+from .records import PhaseRecord, TestRecord, next_outcome, plain_pass
 
 if TYPE_CHECKING:
     from .session import CarbonSession
@@ -69,6 +69,26 @@ def from_wire(d: dict[str, Any]) -> tuple[TestRecord, Budget | None, str | None]
     rec.projections = [ProjectionSpec(a, int(b), c) for a, b, c in d["projections"]]
     rec.info = dict(d["info"], xdist_worker=d.get("worker"))
     return rec, _budget(d["marker_budget"]), d.get("cuda_visible_devices")
+
+
+class ControllerReports:
+    """The controller's hook: each test's outcome as its reports arrive, its record with its teardown."""
+
+    def __init__(self, session: "CarbonSession"):
+        self.session = session
+        self._outcomes: dict[str, str] = {}  # by node id, until the record arrives
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        s, nid = self.session, report.nodeid
+        if not plain_pass(report):
+            self._outcomes[nid] = next_outcome(self._outcomes.get(nid, "passed"), report)
+        for key, value in report.user_properties:
+            if key == KEY and isinstance(value, dict):
+                rec, marker, visible = from_wire(value)
+                rec.outcome = self._outcomes.pop(nid, "passed")
+                s.records.append(rec)
+                s._markers[nid] = marker
+                s._visible[nid] = visible
 
 
 class WorkerRecorder:

@@ -114,27 +114,90 @@ def test_bad_phase_arguments_fail_the_test_with_a_message(pytester):
     result.stdout.fnmatch_lines(["*carbon.phase('sample', items=...) must be a positive whole number up to 10**15, got 0*"])
 
 
-def test_outcomes_are_recorded(pytester, monkeypatch):
+OUTCOMES_SUITE = """
+import warnings, pytest
+
+def test_ok(): pass
+def test_bad(): assert False
+@pytest.mark.skip(reason="no")
+def test_skip(): pass
+def test_skip_inside(): pytest.skip("later")
+@pytest.mark.xfail
+def test_xf(): assert False
+@pytest.mark.xfail
+def test_xpass(): pass
+@pytest.mark.xfail(strict=True)
+def test_xpass_strict(): pass
+@pytest.fixture
+def broken():
+    raise RuntimeError
+def test_err(broken): pass
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError
+def test_fails_then_teardown_errs(broken_teardown): assert False
+def test_passes_then_teardown_errs(broken_teardown): pass
+@pytest.mark.filterwarnings("default")
+def test_warns():
+    warnings.warn("a warning recorded during the test")
+def test_after(): pass
+"""
+
+EXPECTED_OUTCOMES = {
+    "test_ok": "passed", "test_bad": "failed", "test_skip": "skipped", "test_skip_inside": "skipped",
+    "test_xf": "xfailed", "test_xpass": "xpassed", "test_xpass_strict": "failed", "test_err": "error",
+    "test_fails_then_teardown_errs": "error", "test_passes_then_teardown_errs": "error",
+    "test_warns": "passed", "test_after": "passed",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("terminal", ["pytest's reporter", "no terminal reporter"])
+def test_outcomes_are_recorded(pytester, monkeypatch, terminal):
+    # With pytest's terminal reporter the outcomes come from its kept reports; without one,
+    # from a report hook: the same outcomes either way.
     monkeypatch.setenv("COLUMNS", "120")
-    pytester.makepyfile(
-        """
-        import pytest
-        def test_ok(): pass
-        def test_bad(): assert False
-        @pytest.mark.skip(reason="no")
-        def test_skip(): pass
-        @pytest.mark.xfail
-        def test_xf(): assert False
-        @pytest.fixture
-        def broken():
-            raise RuntimeError
-        def test_err(broken): pass
-        """
-    )
-    result, report = run(pytester, "--carbon", "--carbon-meter", "constant:cpu=1W")
+    pytester.makepyfile(OUTCOMES_SUITE)
+    extra = ["-p", "no:terminal"] if terminal == "no terminal reporter" else []
+    result, report = run(pytester, "--carbon", "--carbon-meter", "constant:cpu=1W", "-p", "no:randomly", *extra)
     outcomes = {t["nodeid"].split("::")[1]: t["outcome"] for t in report["tests"]}
-    assert outcomes == {"test_ok": "passed", "test_bad": "failed", "test_skip": "skipped", "test_xf": "xfailed", "test_err": "error"}
-    result.stdout.fnmatch_lines(["*test_bad *failed est*"])
+    assert outcomes == EXPECTED_OUTCOMES
+    if not extra:
+        result.stdout.fnmatch_lines(["*test_bad *failed est*"])
+
+
+def test_outcomes_from_the_kept_reports_match_a_report_hook():
+    """The two ways of ``outcomes`` over the same reports, unit-sized: reports in any category order."""
+    from types import SimpleNamespace as R
+
+    from pytest_carbon.outcomes import FromHook, FromStats
+
+    def rep(nodeid, when, outcome, **kw):
+        return R(nodeid=nodeid, when=when, outcome=outcome, failed=outcome == "failed", skipped=outcome == "skipped", passed=outcome == "passed", **kw)
+
+    cases = {
+        "passed": [rep("t", "setup", "passed"), rep("t", "call", "passed"), rep("t", "teardown", "passed")],
+        "failed": [rep("t", "setup", "passed"), rep("t", "call", "failed"), rep("t", "teardown", "passed")],
+        "error": [rep("t", "setup", "passed"), rep("t", "call", "failed"), rep("t", "teardown", "failed")],
+        "skipped": [rep("t", "setup", "skipped"), rep("t", "teardown", "passed")],
+        "xfailed": [rep("t", "setup", "passed"), rep("t", "call", "skipped", wasxfail=""), rep("t", "teardown", "passed")],
+        "xpassed": [rep("t", "setup", "passed"), rep("t", "call", "passed", wasxfail=""), rep("t", "teardown", "passed")],
+        "rerun": [rep("t", "setup", "passed"), rep("t", "call", "rerun"), rep("t", "teardown", "passed")],
+    }
+    category = {"passed": "passed", "failed": "failed", "skipped": "skipped", "rerun": "rerun"}
+    for expected, reports in cases.items():
+        stats: dict = {"": [], "passed": [rep("other", "call", "passed")], "failed": [rep("other", "call", "failed")]}
+        via_stats, via_hook = FromStats(stats), FromHook()
+        via_stats.start("t")
+        via_hook.start("t")
+        for r in reversed(reports):  # categories lose the order: teardown's may come first
+            key = ("xpassed" if r.outcome == "passed" else "xfailed") if hasattr(r, "wasxfail") else ("" if r.when != "call" and r.outcome == "passed" else category[r.outcome])
+            stats.setdefault(key, []).append(r)
+        for r in reports:
+            via_hook.pytest_runtest_logreport(r)
+        via_hook.pytest_runtest_logreport(rep("other", "call", "failed"))  # another test's report: not this one's
+        stats.setdefault("warnings", []).append(R(nodeid="t", message="w"))  # no `when`: not a test phase
+        assert via_stats.outcome() == via_hook.outcome() == expected, expected
 
 
 def test_approximate_flag_for_windows_shorter_than_the_meter_resolution(pytester, no_nvml, monkeypatch):
