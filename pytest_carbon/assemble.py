@@ -16,7 +16,7 @@ from .budget import Budget, BudgetTable, PhaseCheck, Verdict, Violation, for_pha
 from .projection import Projection, project
 from . import steps
 from .records import NOT_JUDGED, PhaseRecord, TestRecord
-from .results import Attempt, BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window
+from .results import Attempt, BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window, measure_parts
 from .timeline import NO_LOAD, Channel, LoadSeries, WindowEnergy
 
 
@@ -64,10 +64,11 @@ class _Measurer:
 
     def window(self, spans: Sequence[tuple[int, int]], claims: frozenset[str] | None) -> Window:
         m = self.meters
-        if len(spans) == 1:  # the common case: a test without pauses, a phase
+        if len(spans) == 1:  # the common case, a test without pauses or a phase: no object per channel
             a, b = spans[0]
-            energies = {name: ca.window(a, b) for name, ca in self.per_channel.items() if claims is None or name in claims}
-            duration_s = (b - a) / 1e9
+            parts = ((name, *ca.between(a, b)) for name, ca in self.per_channel.items() if claims is None or name in claims)
+            foreign = m.load.foreign_share(a, b) if m.load.times else None
+            return measure_parts(parts, (b - a) / 1e9, m.resolution_s, m.estimated, m.g_per_j, foreign)
         else:
             # Channels outside ``claims``: a GPU this test's xdist worker does not use.
             energies = {name: _spans_energy(ca, spans) for name, ca in self.per_channel.items() if claims is None or name in claims}

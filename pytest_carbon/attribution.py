@@ -143,10 +143,14 @@ class ChannelAttribution:
 
     def window(self, t0: int, t1: int) -> WindowEnergy:
         """Energy share of a window whose ends are breakpoints (a claim or an extra point)."""
-        i, j = self._index[t0], self._index[t1]  # a KeyError: not a breakpoint, a caller's bug
-        covered = self._share[j] - self._share[i]
-        gap = self._uncovered[j] - self._uncovered[i]
+        covered, gap = self.between(t0, t1)
         return WindowEnergy(None if gap else covered, covered, gap)
+
+    def between(self, t0: int, t1: int) -> tuple[float, int]:
+        """(covered energy share, uncovered ns) of a window whose ends are breakpoints: the
+        parts of :meth:`window`, as a plain tuple for the one made per test and channel."""
+        i, j = self._index[t0], self._index[t1]  # a KeyError: not a breakpoint, a caller's bug
+        return self._share[j] - self._share[i], self._uncovered[j] - self._uncovered[i]
 
 
 def attribute(

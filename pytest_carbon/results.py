@@ -12,9 +12,10 @@ measurement (total, gaps, approximate, estimated, CO2): report building, the liv
 from __future__ import annotations
 
 import heapq
+from types import MappingProxyType
 
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .attribution import ChannelTotals
 from .budget import Budget, Violation, fails
@@ -86,22 +87,40 @@ def measure_window(
         g_per_j: grams CO2eq per joule (intensity x PUE).
         foreign_cpu_share: the window's share of busy CPU time outside the process tree.
     """
+    parts = ((name, w.covered_j, w.gap_ns) for name, w in energies.items())
+    return measure_parts(parts, duration_s, resolution_s, estimated, g_per_j, foreign_cpu_share)
+
+
+NO_GAPS: Mapping[str, float] = MappingProxyType({})  # shared by every window without a gap
+
+
+def measure_parts(
+    parts: Iterable[tuple[str, float, int]],
+    duration_s: float,
+    resolution_s: Mapping[str, float],
+    estimated: bool,
+    g_per_j: float,
+    foreign_cpu_share: float | None = None,
+) -> Window:
+    """:func:`measure_window` from (channel, covered energy, uncovered ns) per channel: a
+    channel's energy is known only where its meter covered the whole window."""
     channels: dict[str, float | None] = {}
     gaps: dict[str, float] = {}
     total: float | None = 0.0
-    for name, w in energies.items():
-        channels[name] = w.energy_j
-        if w.energy_j is None:
-            total = None
-            gaps[name] = w.gap_ns / 1e9
-        elif total is not None:
-            total += w.energy_j
+    for name, covered, gap_ns in parts:
+        if gap_ns:
+            channels[name] = total = None
+            gaps[name] = gap_ns / 1e9
+        else:
+            channels[name] = covered
+            if total is not None:
+                total += covered
     approx: tuple[str, ...] = ()
     if resolution_s and duration_s < max(resolution_s.values()):  # else no channel is coarser
-        approx = tuple(n for n in energies if duration_s < resolution_s.get(n, 0.0))
+        approx = tuple(n for n in channels if duration_s < resolution_s.get(n, 0.0))
     # duration_s, channels_j, energy_j, co2_g, approximate_channels, estimated, gaps_s, foreign
     co2 = None if total is None else total * g_per_j
-    return Window(duration_s, channels, total, co2, approx, estimated, gaps, foreign_cpu_share)
+    return Window(duration_s, channels, total, co2, approx, estimated, gaps or NO_GAPS, foreign_cpu_share)
 
 
 def _per_item(x: float | None, items: int) -> float | None:
