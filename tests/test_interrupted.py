@@ -27,7 +27,10 @@ def test_never():
 def test_signal_mid_run_writes_an_interrupted_report(pytester, sig, name):
     pytester.makepyfile(SUITE)
     cmd = [sys.executable, "-m", "pytest", "--carbon", "--carbon-meter", "constant:cpu=10W", "--carbon-json", "r.json", "-p", "no:randomly"]
-    proc = subprocess.Popen(cmd, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # A shell runs background jobs with SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler: the child starts with the signal's default, as from a terminal.
+    restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen(cmd, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=restore)
     deadline = time.monotonic() + 60
     while not (pytester.path / "started").exists():
         assert proc.poll() is None and time.monotonic() < deadline, "the suite did not reach test_hangs"
