@@ -2,10 +2,11 @@
 
 Replays N tests through a CarbonSession's hot-path hooks (logstart, logfinish; the three
 reports of each test are appended to a ``stats`` dict as pytest's terminal reporter does, and
-the outcome read from there, as in a run) and then builds the end-of-session results and their JSON document (the few
-entries the terminal shows, as in a run that asks for no output; and every test's entry, as
-an output such as ``--carbon-json`` asks), with a constant meter and with the estimate
-meter, and prints microseconds per test for each part. This isolates what the
+the outcome read from there, as in a run), then builds the end-of-session results and their
+JSON document as a run that asks for no output does (full results only for the tests the
+table shows; the rest counted), and again as an output such as ``--carbon-json`` asks (every
+test's result and entry), with a constant meter and with the estimate meter, and prints
+microseconds per test for each part. This isolates what the
 plugin adds from pytest's own ~0.5 ms per test and from run-to-run noise of whole runs.
 
     python benchmarks/hot_path.py [--tests 10000] [--repeats 5]
@@ -54,11 +55,11 @@ def one_run(n: int, meter: MeterSpec) -> tuple[float, float, float, float]:
     s._stop_sampler()
     gc.disable()  # as the session builds its results: with the collector off
     t2 = time.perf_counter()
-    result = s._build(interrupted=False)  # the results
+    result = s._build(False, 10)  # the results a run without outputs builds: the table's ten
     t3 = time.perf_counter()
-    result.to_json(summary_tests(result.tests, 10))  # what a run without outputs makes
+    result.to_json(summary_tests(result.tests, 10))  # and its report
     t4 = time.perf_counter()
-    result.to_json()  # every test's entry: made when an output (--carbon-json, a hook...) asks
+    s._build(False).to_json()  # every test's result and entry: when an output (--carbon-json...) asks
     t5 = time.perf_counter()
     gc.enable()
     if s._sigterm is not None:
@@ -71,7 +72,7 @@ def main() -> None:
     ap.add_argument("--tests", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    print("| meter | hooks per test (on the test's thread) | results per test (at the end) | report, no output asked | total per test | every test's JSON entry, when asked |")
+    print("| meter | hooks per test (on the test's thread) | results per test (at the end), no output asked | its report | total per test | every test's result and JSON entry, when an output asks |")
     print("|---|---|---|---|---|---|")
     for label, spec in (("constant:cpu=10W", MeterSpec("constant", watts=(("cpu", 10.0),))), ("estimate (cpu, ram)", MeterSpec("estimate"))):
         runs = [one_run(args.tests, spec) for _ in range(args.repeats)]

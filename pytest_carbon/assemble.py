@@ -8,6 +8,7 @@ made at the end (xdist), and extrapolates projections.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -134,6 +135,33 @@ def _phase_violations(verdict: Verdict | None, name: str) -> tuple[Violation, ..
     return tuple(v for v in verdict.violations if v.subject.startswith(subjects))
 
 
+def _top_groups(
+    mz: _Measurer, groups: list[Sequence[TestRecord]], top: int, verdicts: Mapping[str, Verdict], budgeted: Mapping[str, Budget]
+) -> tuple[list[Sequence[TestRecord]], int]:
+    """(the groups to build in full, how many of the others are approximate): every group
+    but the plain tests outside the ``top`` by CO2eq (see ``build_run``)."""
+    res = mz.meters.resolution_s
+    scored: list[tuple[int, float]] = []  # (index, CO2 g; -1.0 unknown) of each plain test
+    approx: dict[int, bool] = {}
+    for i, group in enumerate(groups):
+        r = group[0]
+        if len(group) > 1 or r.phases or r.projections or r.pauses or r.nodeid in verdicts or r.nodeid in budgeted:
+            continue
+        claims = mz.claims[id(r)]
+        duration_s = (r.t1 - r.t0) / 1e9
+        total: float | None = 0.0
+        approx[i] = False
+        for name, ca in mz.per_channel.items():
+            if claims is None or name in claims:
+                covered, gap = ca.between(r.t0, r.t1)
+                total = None if gap or total is None else total + covered
+                approx[i] = approx[i] or duration_s < res.get(name, 0.0)
+        scored.append((i, -1.0 if total is None else total * mz.meters.g_per_j))
+    keep = {i for i, _ in heapq.nlargest(top, scored, key=lambda s: s[1])} if top > 0 else set()
+    dropped = {i for i, _ in scored} - keep
+    return [g for i, g in enumerate(groups) if i not in dropped], sum(1 for i in dropped if approx[i])
+
+
 def _by_nodeid(records: Sequence[TestRecord]) -> list[Sequence[TestRecord]]:
     """Records grouped by test, in the order the tests first ran (reruns join their test)."""
     groups: dict[str, Any] = {}  # a record, or a list once a test has a second attempt
@@ -156,15 +184,27 @@ def build_run(
     run: Mapping[str, Any],
     claims_of: ClaimsOf = lambda r: None,
     whatif: Callable[[float], Mapping[str, Any] | None] = lambda energy_j: None,
+    top: int | None = None,
 ) -> RunResult:
-    """The run's results. ``whatif`` maps the session's measured energy (J) to its what-if."""
+    """The run's results. ``whatif`` maps the session's measured energy (J) to its what-if.
+
+    ``top``: for a run whose outputs need no test beyond the terminal summary's, the tests
+    that are only a window (one run, no phase, projection, pause, budget or verdict) get a
+    full result only if they are among the ``top`` by CO2eq; the others are counted in the
+    totals, not built. Every test a summary of all of them would show is kept, with the same
+    figures (``results.summary_tests``). None: every test's full result.
+    """
     mz = _Measurer(meters, records, claims_of)
     use_budgets = budgets.mode != "off"
     table = budgets.table
     test_budgets = dict(budgets.test_budgets)
     tests: list[TestResult] = []
     over: list[str] = []  # tests over a budget
-    for group in _by_nodeid(records):
+    groups = _by_nodeid(records)
+    n_tests, approximate = len(groups), 0
+    if top is not None and not budgets.judge_here:
+        groups, approximate = _top_groups(mz, groups, top, budgets.verdicts, test_budgets)
+    for group in groups:
         # A test run more than once (pytest-rerunfailures): one entry whose energy is what all
         # its attempts cost; its phases, outcome and budget verdict are the last attempt's.
         r = group[-1]
@@ -218,8 +258,8 @@ def build_run(
         tests.append(t)
         if verdict is not None and t.failing:
             over.append(t.nodeid)
-    approximate = sum(1 for t in tests if t.window.approximate_channels)
-    totals = Totals(mz.totals, meters.g_per_j, len(tests), meters.estimated, approximate)
+    approximate += sum(1 for t in tests if t.window.approximate_channels)
+    totals = Totals(mz.totals, meters.g_per_j, n_tests, meters.estimated, approximate)
     summary = BudgetSummary(
         mode=budgets.mode,
         require_measured=budgets.require_measured,

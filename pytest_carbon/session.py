@@ -257,7 +257,7 @@ class CarbonSession:
         hooked = bool(self.config.pluginmanager.hook.pytest_carbon_update_json.get_hookimpls())
         every = outputs.need_every_test(self.settings, self.baseline is not None, hooked)
         try:
-            self.result = self._build(interrupted)
+            self.result = self._build(interrupted, None if every else self.settings.top or 0)
             # The terminal shows a few tests: the other entries are made only for an output.
             self.report = self.result.to_json(None if every else self._summary_tests())
         except Exception as e:  # never lose pytest's own outcomes and summary to a report bug
@@ -293,7 +293,7 @@ class CarbonSession:
         assert self.result is not None
         return summary_tests(self.result.tests, self.settings.top or 0)
 
-    def _build(self, interrupted: bool) -> RunResult:
+    def _build(self, interrupted: bool, top: int | None = None) -> RunResult:
         from .runinfo import run_info
         from .xdist import claims_of
 
@@ -333,7 +333,7 @@ class CarbonSession:
         )
         meters = Meters(channels, sampler.resolution(), estimated, self.g_per_j, sampler.load_series())
         claims = claims_of(self._visible, sampler.meters)
-        return build_run(expand(self.records), meters, budgets, run=run, claims_of=claims, whatif=self._whatif)
+        return build_run(expand(self.records), meters, budgets, run=run, claims_of=claims, whatif=self._whatif, top=top)
 
     def _whatif(self, energy_j: float) -> dict[str, Any] | None:
         from . import whatif

@@ -9,11 +9,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_carbon.assemble import Budgets, Meters, build_run
 from pytest_carbon.budget import Budget, Verdict, parse_table
 from pytest_carbon.projection import ProjectionSpec
 from pytest_carbon.records import PhaseRecord, TestRecord, next_outcome, plain_pass
+from pytest_carbon.results import summary_tests
 from pytest_carbon.timeline import Channel, build_segments
 
 S = 1_000_000_000
@@ -379,3 +382,44 @@ def test_step_marks_at_the_phase_start_are_not_items_and_per_item_energy_keeps_t
     run = build_run([a], meters, Budgets(parse_table({}, "p"), mode="off"), run={}, claims_of=lambda r: frozenset({"cpu"}))
     per = run.tests[0].phases[0].per_item
     assert per is not None and per.mean_j == pytest.approx(10.0)  # the worker's cpu only, not the other GPU's 30 W
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 95), st.integers(0, 30), st.sampled_from(["plain", "phase", "rerun", "budget"])), min_size=1, max_size=25),
+    st.integers(0, 6),
+    st.booleans(),
+)
+def test_a_run_without_per_test_outputs_builds_what_its_summary_shows_and_counts_the_rest(specs, top, gap):
+    """build_run(top=N) against build_run(): the same summary tests, figures and totals."""
+    meters = Meters([_channel(gap=(4, 6) if gap else None), _channel("ram", 2.0)], {"cpu": 0.5, "ram": 0.5}, True, 0.5)
+    records: list[TestRecord] = []
+    budgets_of: dict[str, Budget] = {}
+    for k, (start, length, kind) in enumerate(specs):
+        t0, t1 = start / 10, (start + length) / 10  # windows of 0 to 3 s inside the 10 s of readings
+        r = _rec(f"t.py::t{k}", t0, t1, "failed" if k % 7 == 3 else "passed")
+        if kind == "phase":
+            r.phases = [PhaseRecord("p", r.t0, r.t1)]
+        elif kind == "rerun":
+            records.append(_rec(r.nodeid, t0, t1, "rerun"))
+        elif kind == "budget":
+            budgets_of[r.nodeid] = TABLE.default  # type: ignore[assignment]
+        records.append(r)
+    budgets = Budgets(TABLE, test_budgets=budgets_of)
+    full = build_run(records, meters, budgets, run={})
+    light = build_run(records, meters, budgets, run={}, top=top)
+    assert light.totals == full.totals  # every test counted, approximate ones too
+    assert light.budgets == full.budgets
+    want = summary_tests(full.tests, top)
+    assert summary_tests(light.tests, top) == want  # the same tests, with the same figures
+    assert light.to_json(summary_tests(light.tests, top)) == full.to_json(want)
+    assert len(light.tests) <= len(full.tests)
+
+
+def test_a_run_without_per_test_outputs_builds_only_the_top_plain_tests():
+    records = [_rec(f"t.py::t{k}", k * 0.4, k * 0.4 + 0.1 * (k % 4 + 1)) for k in range(20)]
+    off = Budgets(parse_table({}, "p"), mode="off")
+    light = build_run(records, METERS, off, run={}, top=3)
+    full = build_run(records, METERS, off, run={})
+    # The three longest windows (0.4 s: k = 3, 7, 11, 15, 19 tie; the first three in run order)
+    assert [t.nodeid for t in light.tests] == ["t.py::t3", "t.py::t7", "t.py::t11"]
+    assert light.totals.tests == 20 and light.totals == full.totals
