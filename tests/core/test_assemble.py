@@ -385,7 +385,7 @@ def test_step_marks_at_the_phase_start_are_not_items_and_per_item_energy_keeps_t
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 95), st.integers(0, 30), st.sampled_from(["plain", "phase", "rerun", "budget"])), min_size=1, max_size=25),
+    st.lists(st.tuples(st.integers(0, 95), st.integers(0, 30), st.sampled_from(["plain", "phase", "rerun", "budget", "pause", "projection"])), min_size=1, max_size=25),
     st.integers(0, 6),
     st.booleans(),
 )
@@ -403,10 +403,16 @@ def test_a_run_without_per_test_outputs_builds_what_its_summary_shows_and_counts
             records.append(_rec(r.nodeid, t0, t1, "rerun"))
         elif kind == "budget":
             budgets_of[r.nodeid] = TABLE.default  # type: ignore[assignment]
+        elif kind == "pause" and r.t1 > r.t0:
+            r.add_pause(r.t0, (r.t0 + r.t1) // 2)  # a verdict's wait: not the test's energy
+        elif kind == "projection":
+            r.projections = [ProjectionSpec("p", 10, "10")]
         records.append(r)
     budgets = Budgets(TABLE, test_budgets=budgets_of)
-    full = build_run(records, meters, budgets, run={})
-    light = build_run(records, meters, budgets, run={}, top=top)
+    # Under xdist a test may claim only some channels: every third here leaves out the RAM.
+    claims = lambda r: frozenset({"cpu"}) if int(r.nodeid.split("::t")[1]) % 3 == 0 else None  # noqa: E731
+    full = build_run(records, meters, budgets, run={}, claims_of=claims)
+    light = build_run(records, meters, budgets, run={}, claims_of=claims, top=top)
     assert light.totals == full.totals  # every test counted, approximate ones too
     assert light.budgets == full.budgets
     want = summary_tests(full.tests, top)
@@ -416,10 +422,54 @@ def test_a_run_without_per_test_outputs_builds_what_its_summary_shows_and_counts
 
 
 def test_a_run_without_per_test_outputs_builds_only_the_top_plain_tests():
-    records = [_rec(f"t.py::t{k}", k * 0.4, k * 0.4 + 0.1 * (k % 4 + 1)) for k in range(20)]
+    phased = _rec("t.py::phased", 0.0, 0.05)
+    phased.phases = [PhaseRecord("p", 0, S // 100)]
+    records = [phased] + [_rec(f"t.py::t{k}", k * 0.4, k * 0.4 + 0.1 * (k % 4 + 1)) for k in range(20)]
     off = Budgets(parse_table({}, "p"), mode="off")
     light = build_run(records, METERS, off, run={}, top=3)
     full = build_run(records, METERS, off, run={})
-    # The three longest windows (0.4 s: k = 3, 7, 11, 15, 19 tie; the first three in run order)
-    assert [t.nodeid for t in light.tests] == ["t.py::t3", "t.py::t7", "t.py::t11"]
-    assert light.totals.tests == 20 and light.totals == full.totals
+    # A test with a phase is always built; of the others, the three longest windows (0.4 s:
+    # k = 3, 7, 11, 15, 19 tie; the first three in run order).
+    assert [t.nodeid for t in light.tests] == ["t.py::phased", "t.py::t3", "t.py::t7", "t.py::t11"]
+    assert light.totals.tests == 21 and light.totals == full.totals
+
+
+def test_the_light_measure_ranks_unknown_energy_last_and_flags_as_the_full_one():
+    # cpu read every second with readings from 4 s to 6 s lost; resolution 0.5 s.
+    meters = Meters([_channel(gap=(4, 6)), _channel("ram", 2.0)], {"cpu": 0.5, "ram": 0.25}, True, 0.5)
+    records = [
+        _rec("t.py::in_gap", 4.0, 6.0),  # the longest, but unknown: last
+        _rec("t.py::exact", 1.0, 1.5),  # exactly the resolution: not approximate on cpu
+        _rec("t.py::short", 2.0, 2.3),  # approximate
+        _rec("t.py::long", 7.0, 8.0),
+        _rec("t.py::tiny", 8.5, 8.6),  # below all known ones, above none of them: still above the unknown
+    ]
+    off = Budgets(parse_table({}, "p"), mode="off")
+    full = build_run(records, meters, off, run={})
+    for top in (1, 2, 3, 4):
+        light = build_run(records, meters, off, run={}, top=top)
+        assert summary_tests(light.tests, top) == summary_tests(full.tests, top)
+        assert light.totals == full.totals
+    assert [t.nodeid for t in build_run(records, meters, off, run={}, top=2).tests] == ["t.py::exact", "t.py::long"]
+    assert full.totals.approximate_tests == 2  # the short and the tiny ones
+
+
+def test_a_window_with_pauses_has_its_spans_energy_and_the_whole_window_s_foreign_share():
+    from pytest_carbon.timeline import LoadSeries
+
+    # The machine busy all along; the tree idle until 4 s, then half of the busy time.
+    load = LoadSeries([0, 4 * S, 10 * S], [0.0, 4.0, 10.0], [0.0, 0.0, 3.0])
+    meters = Meters([_channel()], {"cpu": 2.5}, True, 0.5, load)
+    r = _rec("t.py::paused", 2.0, 6.0)
+    r.add_pause(3 * S, 4 * S)  # verdicts' waits: the plugin's time, not the test's
+    r.add_pause(5 * S, int(5.5 * S))
+    t = build_run([r], meters, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0]
+    w = t.window
+    assert w.duration_s == 2.5 and w.energy_j == pytest.approx(25.0) and w.co2_g == pytest.approx(12.5)
+    # From the test's start to its end, pauses included: busy 2 -> 6 s (4 s), tree 0 -> 1 s
+    assert w.foreign_cpu_share == pytest.approx(0.75)
+    assert w.approximate_channels == () and w.estimated is True  # 2.5 s: not shorter than the 2.5 s resolution
+    r2 = _rec("t.py::paused2", 2.0, 6.0)
+    r2.add_pause(3 * S, 5 * S)
+    w2 = build_run([r2], meters, Budgets(parse_table({}, "p"), mode="off"), run={}).tests[0].window
+    assert w2.duration_s == 2.0 and w2.approximate_channels == ("cpu",)  # 2 s of spans: shorter than 2.5
