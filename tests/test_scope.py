@@ -57,7 +57,7 @@ def test_our_own_process_with_a_child_burning_cpu_in_the_real_proc():
     import subprocess
     import time
 
-    probe = LoadProbe(refresh=3)  # the tree is walked at reads 1, 4, 7...
+    probe = LoadProbe(refresh=3, walk_s=60)  # the tree is walked at reads 1, 4, 7...
     before = probe.read()
     child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\ntime.sleep(5)"])
     try:
@@ -337,3 +337,19 @@ def test_a_proc_file_that_fails_to_read_raises_and_is_opened_again_next_time(tmp
     (tmp_path / "gone").write_text("cpu  1 2 3 4 5 6 7 8\n")
     assert f.read().startswith("cpu  1 2")
     f.close()
+
+
+def test_a_sparse_probe_walks_the_tree_once_the_last_walk_is_walk_s_old():
+    import subprocess
+    import time
+
+    probe = LoadProbe(refresh=1000, walk_s=0.5)  # read rarely, as a sparse sampler does
+    before = probe.read()
+    child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\ntime.sleep(5)"])
+    try:
+        time.sleep(1.0)
+        during = probe.read()  # a second since the last walk: walked again, the child found
+    finally:
+        child.kill()
+        child.wait()
+    assert during.tree_cpu_s - before.tree_cpu_s >= 0.25

@@ -141,13 +141,16 @@ class LoadProbe:
     a reading costs as few file reads as it can: ``/proc/stat``, and the stat file of each
     descendant already known. The tree itself (``children`` of every thread) and the
     process's own resident memory are read every ``refresh`` readings (1 s at the default
-    interval): a new descendant's CPU time enters at its discovery, up to that late, and a
+    interval), and at a reading ``walk_s`` or more after the last walk (sparse sampling reads
+    less often): a new descendant's CPU time enters at its discovery, up to that late, and a
     descendant that exits and is reaped meanwhile moves its time into its parent's count.
     """
 
-    def __init__(self, root_pid: int | None = None, refresh: int = 10):
+    def __init__(self, root_pid: int | None = None, refresh: int = 10, walk_s: float = 1.0):
         self.root = os.getpid() if root_pid is None else root_pid
         self.refresh = refresh
+        self.walk_ns = int(walk_s * 1e9)
+        self._walked_ns: int | None = None
         self.proc = PROC
         self.has_proc = (PROC / str(self.root) / "stat").exists()
         self._last: Load | None = None
@@ -204,8 +207,10 @@ class LoadProbe:
             t = os.times()
             return Load(now, None, time.process_time() + t.children_user + t.children_system, None)
         proc = self.proc
-        refresh = self._reads % self.refresh == 0
+        refresh = self._reads % self.refresh == 0 or self._walked_ns is None or now - self._walked_ns >= self.walk_ns
         self._reads += 1
+        if refresh:
+            self._walked_ns = now
         if self.root == os.getpid():  # our own time in ns from the clock, not in ticks
             t = os.times()
             cpu = time.process_time() + t.children_user + t.children_system
