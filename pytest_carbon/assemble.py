@@ -70,10 +70,9 @@ class _Measurer:
             parts = ((name, *ca.between(a, b)) for name, ca in self.per_channel.items() if claims is None or name in claims)
             foreign = m.load.foreign_share(a, b) if m.load.times else None
             return measure_parts(parts, (b - a) / 1e9, m.resolution_s, m.estimated, m.g_per_j, foreign)
-        else:
-            # Channels outside ``claims``: a GPU this test's xdist worker does not use.
-            energies = {name: _spans_energy(ca, spans) for name, ca in self.per_channel.items() if claims is None or name in claims}
-            duration_s = sum(b - a for a, b in spans) / 1e9
+        # Channels outside ``claims``: a GPU this test's xdist worker does not use.
+        energies = {name: _spans_energy(ca, spans) for name, ca in self.per_channel.items() if claims is None or name in claims}
+        duration_s = sum(b - a for a, b in spans) / 1e9
         foreign = m.load.foreign_share(spans[0][0], spans[-1][1]) if m.load.times else None
         return measure_window(energies, duration_s, m.resolution_s, m.estimated, m.g_per_j, foreign)
 

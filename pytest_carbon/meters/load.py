@@ -73,12 +73,15 @@ class ProcFile:
         try:
             return os.pread(self._fd, self.size, 0).decode("ascii", "replace")
         except OSError:
-            self.close()
-            self._closed = False  # the next read opens it again
+            self._release()  # the next read opens it again
             raise
 
     def close(self) -> None:
-        fd, self._fd, self._closed = self._fd, None, True
+        self._closed = True
+        self._release()
+
+    def _release(self) -> None:
+        fd, self._fd = self._fd, None
         if fd is not None:
             try:
                 os.close(fd)
@@ -150,7 +153,7 @@ class LoadProbe:
         self.root = os.getpid() if root_pid is None else root_pid
         self.refresh = refresh
         self.walk_ns = int(walk_s * 1e9)
-        self._walked_ns: int | None = None
+        self._walked_ns = 0  # the first reading walks anyway (its count is 0)
         self.proc = PROC
         self.has_proc = (PROC / str(self.root) / "stat").exists()
         self._last: Load | None = None
@@ -207,7 +210,7 @@ class LoadProbe:
             t = os.times()
             return Load(now, None, time.process_time() + t.children_user + t.children_system, None)
         proc = self.proc
-        refresh = self._reads % self.refresh == 0 or self._walked_ns is None or now - self._walked_ns >= self.walk_ns
+        refresh = self._reads % self.refresh == 0 or now - self._walked_ns >= self.walk_ns
         self._reads += 1
         if refresh:
             self._walked_ns = now
