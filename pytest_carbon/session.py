@@ -41,7 +41,8 @@ class CarbonSession:
         self.sampler: Sampler | None = None
         self.meter_notes: list[str] = []
         self.records: list[TestRecord | Plain] = []  # finished tests (see records.keep)
-        self._current: TestRecord | None = None
+        self._current: TestRecord | None = None  # made when asked for (fixture, xdist), else None
+        self._open: tuple[str, tuple[str, int | None, str], int] | None = None  # the running test
         self._measured: set[str] = set()
         self._edge: Any = int  # a test's edge: the identity, or Sampler.edge once one reads
         self.started_wall = dt.datetime.now(dt.timezone.utc)
@@ -109,6 +110,8 @@ class CarbonSession:
     def current(self, nodeid: str) -> TestRecord | None:
         """The record of the test being run, if it is ``nodeid`` and measured."""
         rec = self._current
+        if rec is None and self._open is not None and self._open[0] == nodeid:
+            rec = self._current = TestRecord(*self._open)
         return rec if rec is not None and rec.nodeid == nodeid else None
 
     def measure_live(self, t0: int, t1: int) -> Window:
@@ -194,16 +197,23 @@ class CarbonSession:
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         if nodeid in self._measured and self.recording:
             self._watch.start(nodeid)
-            self._current = TestRecord(nodeid, location, self._edge(time.monotonic_ns()))
+            # A plain test is a tuple until it ends; its record is made only if something asks
+            # for it (the fixture, a budget verdict).
+            self._open = (nodeid, location, self._edge(time.monotonic_ns()))
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        rec = self._current
-        if rec is not None:
-            rec.t1 = time.monotonic_ns()
-            rec.outcome = self._watch.outcome()
-            self.records.append(keep(rec))
-            self._current = None
-            self._edge(rec.t1)
+        o = self._open
+        if o is not None:
+            t1 = time.monotonic_ns()
+            rec = self._current
+            if rec is None:
+                self.records.append((o[0], o[1], o[2], t1, self._watch.outcome()))
+            else:
+                rec.t1, rec.outcome = t1, self._watch.outcome()
+                self.records.append(keep(rec))
+                self._current = None
+            self._open = None
+            self._edge(t1)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -242,12 +252,12 @@ class CarbonSession:
     def finish(self, interrupted: bool) -> None:
         """Stop measuring, build the results and write every output (once)."""
         assert self.sampler is not None
-        rec = self._current
+        rec = self._current or (TestRecord(*self._open) if self._open is not None else None)
         if rec is not None:  # interrupted inside a test: keep what it measured until now
             rec.t1 = time.monotonic_ns()
             rec.outcome = "interrupted"
             self.records.append(rec)
-            self._current = None
+            self._current = self._open = None
         self._stop_sampler()
         self._finished = True
         # Tens of thousands of small objects on top of pytest's large heap would trigger full
