@@ -265,3 +265,143 @@ def test_precision_is_the_tutorials_on_a_gpu_fp32_on_a_cpu_or_as_asked(pytester)
                                            "--carbon-json", str(out), "-p", "no:randomly")  # fmt: skip
     assert result.ret == 0
     assert {t["info"]["precision"] for t in json.loads(out.read_text())["tests"]} == {"bf16"}
+
+
+def test_the_perceptual_stand_in_has_alexnets_and_squeezenets_feature_layers():
+    from workloads.losses import alexnet_features, squeezenet11_features
+
+    # torchvision's alexnet().features and squeezenet1_1().features hold 2,469,696 and 722,496
+    # parameters (conv weights + biases: 64*3*11*11+64, 192*64*5*5+192, ...).
+    alex = 64 * 3 * 121 + 64 + 192 * 64 * 25 + 192 + 384 * 192 * 9 + 384 + 256 * 384 * 9 + 256 + 256 * 256 * 9 + 256
+    assert alex == 2_469_696
+    assert sum(p.numel() for p in alexnet_features().parameters()) == alex
+    assert sum(p.numel() for p in squeezenet11_features().parameters()) == 722_496
+
+
+@pytest.mark.parametrize(("network", "dims", "shape"), [("alex", 2, (2, 1, 64, 64)), ("squeeze", 3, (1, 1, 16, 16, 16))])
+def test_the_perceptual_stand_in_is_lpips_shaped_zero_for_equal_images_and_passes_gradients(network, dims, shape):
+    from workloads.losses import PerceptualStandIn
+
+    m = PerceptualStandIn(network, dims)
+    x = torch.rand(shape, requires_grad=True)
+    assert float(m(x.detach(), x.detach())) == 0.0  # LPIPS of an image with itself
+    loss = m(x, torch.rand(shape))
+    loss.backward()
+    assert float(loss.detach()) > 0 and x.grad is not None and float(x.grad.abs().sum()) > 0
+    assert not any(p.requires_grad for p in m.parameters())  # frozen, as the tutorials' network
+
+
+def test_the_tutorials_losses_add_a_discriminator_step_to_each_autoencoder_step():
+    from workloads.ldm import build, train_autoencoder
+    from workloads.losses import build_terms
+
+    v = PRESETS["tiny"][2]
+    m = build(v, "cpu", seed=0)
+    terms = build_terms(v, m.device, m.scaler())
+    d_steps = []
+    step = terms.optimizer.step
+
+    def counted(*a, **k):
+        d_steps.append(1)
+        return step(*a, **k)
+
+    terms.optimizer.step = counted  # type: ignore[method-assign]
+    before = [p.detach().clone() for p in terms.discriminator.parameters()]
+    x = torch.rand(2, 1, *v.image_size)
+    loss = train_autoencoder(m, lambda i: x, 3, terms=terms)
+    assert loss == loss and len(d_steps) == 3
+    assert any(not torch.equal(a, b) for a, b in zip(before, terms.discriminator.parameters()))
+    assert "PatchDiscriminator, 3 layers of 64 channels" in terms.describe() and "AlexNet" in terms.describe()
+
+
+class _Clock:
+    def __init__(self, steps):
+        self.t, self.steps = 0.0, iter(steps)
+
+    def __call__(self):
+        t = self.t
+        self.t += next(self.steps, 1.0)
+        return t
+
+
+def _run(rule):
+    i = 0
+    while rule(i):
+        i += 1
+    return i
+
+
+def test_until_runs_the_presets_count_without_an_aim():
+    from workloads.until import Until
+
+    assert _run(Until(7, warmup=2)) == 7
+
+
+def test_until_runs_until_the_step_times_are_steady_and_long_enough():
+    from workloads.until import Until, half_width
+
+    # Step times alternate 1.0 and 1.2 s: the mean's 95% interval narrows as steps add up.
+    times = [5.0, 5.0] + [1.0, 1.2] * 50  # two slow warm-up steps, then steady ones
+    rule = Until(4, warmup=2, target=0.05, most=1000, clock=_Clock(times))
+    n = _run(rule)
+    after = times[2:n]
+    assert half_width(after) <= 0.05 < half_width(after[:-1])  # the first count that is narrow enough
+    assert "steady" in rule.why and rule.ran == n
+    # the same steps must also span 30 s or more when asked: more steps run
+    long = Until(4, warmup=2, target=0.05, most=1000, span=30.0, clock=_Clock(times))
+    m = _run(long)
+    assert m > n and sum(times[2:m]) >= 30.0 > sum(times[2 : m - 1])
+
+
+def test_until_stops_at_the_most_steps_or_the_time_cap_and_says_so():
+    from workloads.until import Until
+
+    noisy = [1.0, 10.0] * 100
+    by_count = Until(4, target=0.01, most=12, clock=_Clock(noisy))
+    assert _run(by_count) == 12 and "most steps" in by_count.why
+    by_time = Until(4, target=0.01, most=1000, seconds=30.0, clock=_Clock(noisy))
+    n = _run(by_time)
+    assert sum(noisy[:n]) >= 30.0 > sum(noisy[: n - 1]) and "time cap" in by_time.why
+
+
+def test_half_width_of_a_known_sample():
+    from workloads.until import half_width
+
+    # mean 2, sd 1 (1, 2, 3), n 3: t(0.975, 2) = 4.303 -> 4.303 * 1 / sqrt(3) / 2 = 1.2421
+    assert half_width([1.0, 2.0, 3.0]) == pytest.approx(4.303 / 3**0.5 / 2, rel=1e-3)
+    assert half_width([1.0]) is None
+
+
+def test_full_losses_sample_batches_and_the_interval_rule_run_under_the_plugin(pytester):
+    out = pytester.path / "r.json"
+    result = pytester.runpytest_subprocess(
+        str(WORKLOADS), "-p", "no:randomly", "-k", "tiny-2d and (autoencoder or ddim or (train_diffusion and not ddp))",
+        "--workload-ae-loss", "full", "--workload-sample-batch", "1", "--workload-interval", "5",
+        "--workload-max-seconds", "4", "--carbon-json", str(out),
+    )  # fmt: skip
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    tests = {t["nodeid"].split("::")[-1]: t for t in json.loads(out.read_text())["tests"]}
+    ae = tests["test_train_autoencoder[tiny-2d]"]
+    assert "perceptual" in ae["info"]["ae_loss"] and "PatchDiscriminator" in ae["info"]["ae_loss"]
+    diff = tests["test_train_diffusion[tiny-2d]"]
+    train = next(p for p in diff["phases"] if p["name"] == "train")
+    assert train["items"] == diff["info"]["steps"] >= 10  # the steps the rule ran, all of them items
+    assert diff["info"]["steps_chosen_by"].startswith(("step times steady", "stopped at"))
+    if diff["info"]["steps_chosen_by"].startswith("step times steady"):
+        assert train["per_item"]["ci95_j"] is not None
+    sample = tests["test_sample[tiny-2d-ddim20]"]
+    phase = next(p for p in sample["phases"] if p["name"] == "sample")
+    assert sample["info"]["batch"] == 1 and phase["items"] == 2  # two calls of one image each
+    assert sample["projections"][0]["count"] == 10_000 and sample["info"]["projected_images"] == 10_000
+
+
+def test_workload_batch_and_interval_options_are_checked(pytester):
+    for args, message in (
+        (("--workload-batch", "0"), "*--workload-batch 0: must be 1 or more*"),
+        (("--workload-sample-batch", "-2"), "*--workload-sample-batch -2: must be 1 or more*"),
+        (("--workload-interval", "abc"), "*--workload-interval abc: a percentage between 0 and 100*"),
+        (("--workload-max-seconds", "0"), "*--workload-max-seconds 0.0: must be a positive number of seconds*"),
+    ):
+        result = pytester.runpytest_subprocess(str(WORKLOADS), "-q", "-m", "sample", "-k", "tiny-2d-ddim", *args)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR, args
+        result.stderr.fnmatch_lines([message])

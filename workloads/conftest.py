@@ -36,13 +36,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--workload-conditioning", default="on", choices=["on", "off"],
                 help="feed the brain-3d UNet its conditioning inputs (gender, age, volumes) as the bundle"
                      " does (on, default), or run it unconditional (off)")  # fmt: skip
+    g.addoption("--workload-ae-loss", default="auto", choices=["auto", "full", "l1kl"],
+                help="autoencoder loss: full (L1 + KL + perceptual + adversarial, as the tutorials), l1kl,"
+                     " or auto (full, except for the tiny preset)")  # fmt: skip
+    g.addoption("--workload-batch", type=int, default=None, metavar="N",
+                help="training batch size (default: each preset's tutorial's)")  # fmt: skip
+    g.addoption("--workload-sample-batch", type=int, default=None, metavar="N",
+                help="images per sampling call (default: each preset's, 1 as in the tutorials)")  # fmt: skip
+    g.addoption("--workload-interval", default="auto", metavar="PCT|off|auto",
+                help="train until the 95%% interval of the step times is within +/-PCT%% of the mean"
+                     " (auto: 5 on a GPU, off on the CPU, where each preset's step count runs)")  # fmt: skip
+    g.addoption("--workload-max-seconds", type=float, default=60.0, metavar="S",
+                help="the most time a training phase runs for --workload-interval (default 60)")  # fmt: skip
     g.addoption("--workload-threads", default="auto", metavar="N|auto",
                 help="torch CPU threads (auto: no more than the cores other processes leave free, so"
                      " that OpenMP threads do not spin against a neighbour's load)")  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    sweep(config)  # a wrong sweep stops the run before collection, with the accepted values
+    sweep(config)  # a wrong sweep or option stops the run before collection, with the accepted values
+    check_options(config)
     config.addinivalue_line("markers", "train: training benchmarks (autoencoder, diffusion, DDP)")
     config.addinivalue_line("markers", "sample: generation benchmarks (DDPM, DDIM)")
     config.addinivalue_line("markers", "ddp: distributed training under torch.distributed")
@@ -99,6 +112,31 @@ class Settings:
     threads_why: str = ""
     precision: str = "auto"
     seed: int = 0
+    ae_loss: str = "auto"
+    batch: int | None = None
+    sample_batch: int | None = None
+    interval: float | None = None  # relative half-width the training steps run to; None: fixed counts
+    max_seconds: float = 60.0
+    reading_s: float = 0.1  # the plugin's reading interval (--carbon-interval)
+
+    def full_losses(self, v: object) -> bool:
+        """Whether the autoencoder trains with the tutorials' perceptual and adversarial terms."""
+        if self.ae_loss == "auto":
+            return bool(getattr(v, "full_losses", False))
+        return self.ae_loss == "full"
+
+    def batch_for(self, v: object) -> int:
+        return self.batch or v.batch  # type: ignore[attr-defined]
+
+    def sample_batch_for(self, v: object) -> int:
+        return self.sample_batch or v.sample_batch  # type: ignore[attr-defined]
+
+    def until(self, v: object, least: int) -> object:
+        """The step rule of a training phase (``workloads.until.Until``)."""
+        from .until import Until
+
+        warm = v.warmup_for(least)  # type: ignore[attr-defined]
+        return Until(least, warm, self.interval, most=20 * least, seconds=self.max_seconds, span=10 * self.reading_s)
 
     def precision_for(self, v: object) -> tuple[str, str]:
         """(precision, why) for a variant: the option's, or the preset's tutorial's on a GPU."""
@@ -115,17 +153,17 @@ class Settings:
     def batches(self, v: object, device: str) -> Callable[[int], object]:
         from .data import from_folder, synthetic
 
-        shape, batch = v.image_size, v.batch  # type: ignore[attr-defined]
+        shape, batch = v.image_size, self.batch_for(v)  # type: ignore[attr-defined]
         if self.data:
             return lambda i: from_folder(self.data, shape, batch, i, device)
         return lambda i: synthetic(shape, batch, self.seed * 100_000 + i, device)
 
 
-def _settings(config: pytest.Config) -> Settings:
+def check_options(config: pytest.Config) -> None:
+    """The options that need no torch, checked before collection (a usage error, exit 4)."""
     from .presets import PRESETS
 
-    presets = tuple(config.getoption("workload_preset") or ["tiny"])
-    for p in presets:
+    for p in config.getoption("workload_preset") or ["tiny"]:
         if p not in PRESETS:
             raise pytest.UsageError(f"--workload-preset {p}: unknown preset; known: {', '.join(PRESETS)}")
     cap = config.getoption("workload_steps")
@@ -137,6 +175,21 @@ def _settings(config: pytest.Config) -> Settings:
     for opt in ("workload_train_iters", "workload_images"):
         if config.getoption(opt) < 1:
             raise pytest.UsageError(f"--{opt.replace('_', '-')}: must be 1 or more")
+    for opt in ("workload_batch", "workload_sample_batch"):
+        n = config.getoption(opt)
+        if n is not None and n < 1:
+            raise pytest.UsageError(f"--{opt.replace('_', '-')} {n}: must be 1 or more")
+    interval_option(config.getoption("workload_interval"), "cuda")
+    max_s = config.getoption("workload_max_seconds")
+    if not 0 < max_s < float("inf"):
+        raise pytest.UsageError(f"--workload-max-seconds {max_s}: must be a positive number of seconds")
+
+
+def _settings(config: pytest.Config) -> Settings:
+    check_options(config)
+    presets = tuple(config.getoption("workload_preset") or ["tiny"])
+    cap = config.getoption("workload_steps")
+    data = config.getoption("workload_data")
     device = config.getoption("workload_device")
     if device == "auto":
         import torch
@@ -147,11 +200,42 @@ def _settings(config: pytest.Config) -> Settings:
 
         if not torch.cuda.is_available():
             raise pytest.UsageError("--workload-device cuda: torch sees no CUDA GPU here; use cpu or auto")
+    interval = interval_option(config.getoption("workload_interval"), device)
+    max_s = config.getoption("workload_max_seconds")
     threads, why = choose_threads(config.getoption("workload_threads"))
     return Settings(
         presets, device, cap, data, config.getoption("workload_train_iters"), config.getoption("workload_images"), threads, why,
-        config.getoption("workload_precision"),
-    )
+        config.getoption("workload_precision"), ae_loss=config.getoption("workload_ae_loss"),
+        batch=config.getoption("workload_batch"), sample_batch=config.getoption("workload_sample_batch"),
+        interval=interval, max_seconds=max_s, reading_s=_reading_interval(config),
+    )  # fmt: skip
+
+
+def _reading_interval(config: pytest.Config) -> float:
+    """The plugin's reading interval, when it is installed and given one; else its default."""
+    try:
+        value = config.getoption("carbon_interval")
+    except ValueError:
+        return 0.1
+    try:
+        return float(value) if value else 0.1
+    except (TypeError, ValueError):
+        return 0.1
+
+
+def interval_option(text: str, device: str) -> float | None:
+    """--workload-interval as a fraction (5 -> 0.05), or None (off; auto off the GPU)."""
+    if text == "off" or (text == "auto" and device != "cuda"):
+        return None
+    if text == "auto":
+        return 0.05
+    try:
+        pct = float(text)
+    except ValueError:
+        pct = -1.0
+    if not 0 < pct < 100:
+        raise pytest.UsageError(f"--workload-interval {text}: a percentage between 0 and 100 (e.g. 5), off or auto")
+    return pct / 100
 
 
 @pytest.fixture(scope="session")
@@ -245,7 +329,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         latent = "x".join(map(str, (v.latent_channels, *v.latent_size)))
         lines.append(
             f"  {v.id}: {size} images, latent {latent}, autoencoder {ae / 1e6:.2f}M + UNet {unet / 1e6:.2f}M"
-            f" parameters, batch {v.batch}; {v.stands_for}"
+            f" parameters, batch {config.getoption('workload_batch') or v.batch}; {v.stands_for}"
         )
     return lines
 

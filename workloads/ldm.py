@@ -10,6 +10,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+from .losses import ADVERSARIAL_WEIGHT, PERCEPTUAL_WEIGHT
 from .presets import Variant
 
 
@@ -77,26 +78,63 @@ def scheduler(kind: str, steps: int) -> Any:
     return s
 
 
-def train_autoencoder(m: LDM, batches: Callable[[int], torch.Tensor], steps: int, step: Callable[[], None] | None = None) -> float:
-    """``steps`` optimisation steps of the autoencoder (L1 + KL); returns the last loss.
+def _more(steps: int | Callable[[int], bool]) -> Callable[[int], bool]:
+    """Whether to run step ``i``: a fixed count, or a rule (``workloads.until.Until``)."""
+    if callable(steps):
+        return steps
+    return lambda i: i < steps
 
-    ``step`` is called after each optimisation step, the device's work finished (a phase's
-    ``step``, for per-step statistics)."""
+
+def train_autoencoder(
+    m: LDM,
+    batches: Callable[[int], torch.Tensor],
+    steps: int | Callable[[int], bool],
+    step: Callable[[], None] | None = None,
+    terms: Any = None,
+) -> float:
+    """Optimisation steps of the autoencoder; returns the last loss.
+
+    ``steps``: how many, or a rule called with each step's index before it runs. ``step`` is
+    called after each optimisation step, the device's work finished (a phase's ``step``, for
+    per-step statistics). ``terms`` (``workloads.losses.AdversarialTerms``): the tutorials'
+    perceptual and adversarial terms and the discriminator's own step; None: L1 + KL only."""
     opt = torch.optim.Adam(m.autoencoder.parameters(), lr=1e-4)
     scaler = m.scaler()
     m.autoencoder.train()
     loss = torch.zeros(())
-    for i in range(steps):
+    more = _more(steps)
+    i = 0
+    while more(i):
         x = batches(i)
         with m.autocast():
             recon, mu, sigma = m.autoencoder(x)
             kl = 0.5 * torch.sum(mu.pow(2) + sigma.pow(2) - torch.log(sigma.pow(2)) - 1, dim=list(range(1, mu.dim())))
             loss = F.l1_loss(recon.float(), x) + 1e-6 * kl.float().mean()
+            if terms is not None:
+                fake = terms.discriminator(recon.contiguous().float())[-1]
+                loss = (
+                    loss
+                    + PERCEPTUAL_WEIGHT * terms.perceptual(recon.float(), x.float())
+                    + ADVERSARIAL_WEIGHT * terms.adversarial(fake, target_is_real=True, for_discriminator=False)
+                )
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(opt)
         scaler.update()
+        if terms is not None:  # the discriminator's step, on the same images
+            with m.autocast():
+                fake = terms.discriminator(recon.contiguous().detach())[-1]
+                real = terms.discriminator(x.contiguous().detach())[-1]
+                d_loss = ADVERSARIAL_WEIGHT * 0.5 * (
+                    terms.adversarial(fake, target_is_real=False, for_discriminator=True)
+                    + terms.adversarial(real, target_is_real=True, for_discriminator=True)
+                )
+            terms.optimizer.zero_grad(set_to_none=True)
+            terms.scaler.scale(d_loss).backward()
+            terms.scaler.step(terms.optimizer)
+            terms.scaler.update()
         _marked(m.device, step)
+        i += 1
     _sync(m.device)
     return float(loss.detach())
 
@@ -116,10 +154,14 @@ def _inferer(m: LDM, sched: Any) -> Any:
 
 
 def train_diffusion(
-    m: LDM, batches: Callable[[int], torch.Tensor], steps: int, unet: Any = None, step: Callable[[], None] | None = None
+    m: LDM,
+    batches: Callable[[int], torch.Tensor],
+    steps: int | Callable[[int], bool],
+    unet: Any = None,
+    step: Callable[[], None] | None = None,
 ) -> float:
-    """``steps`` optimisation steps of the diffusion UNet on the autoencoder's latents
-    (``step``: as for :func:`train_autoencoder`)."""
+    """Optimisation steps of the diffusion UNet on the autoencoder's latents (``steps`` and
+    ``step``: as for :func:`train_autoencoder`)."""
     unet = unet if unet is not None else m.unet
     sched = scheduler("ddpm", 1000)
     inferer = _inferer(m, sched)
@@ -128,7 +170,9 @@ def train_diffusion(
     m.autoencoder.eval()
     unet.train()
     loss = torch.zeros(())
-    for i in range(steps):
+    more = _more(steps)
+    i = 0
+    while more(i):
         x = batches(i)
         noise = torch.randn((x.shape[0], *m.latent_shape), device=m.device)
         t = torch.randint(0, sched.num_train_timesteps, (x.shape[0],), device=m.device).long()
@@ -146,6 +190,7 @@ def train_diffusion(
         scaler.step(opt)
         scaler.update()
         _marked(m.device, step)
+        i += 1
     _sync(m.device)
     return float(loss.detach())
 

@@ -72,7 +72,8 @@ def rows(reports: Sequence[dict[str, Any]], pue: float | None = None) -> list[Ro
                     part = "autoencoder" if "autoencoder" in name else "diffusion"
                     train.setdefault(dims, {})[part] = (p.get("energy_j"), co2, ci_j, ci_co2, info, p.get("count"))
                 elif name.startswith("test_sample"):
-                    label = f"{dims}D generation ({p['count']:,} images, {str(info.get('sampler', '?')).upper()} {info.get('denoising_steps', '?')} steps)"
+                    images = info.get("projected_images") or p["count"]
+                    label = f"{dims}D generation ({images:,} images, {str(info.get('sampler', '?')).upper()} {info.get('denoising_steps', '?')} steps)"
                     gen[(dims, label)] = Row(label, "generation", dims, p.get("energy_j"), co2, ci_j, ci_co2,  # type: ignore[arg-type]
                                              {str(info.get("preset"))}, {str(info.get("device"))})  # fmt: skip
     out = []

@@ -41,6 +41,15 @@ class Variant:
     # both as extra input channels and by cross-attention, as the bundle does; 0: unconditional
     conditioning: int = 0
     precision: str = "fp32"  # the tutorial's: fp16 autocast on a GPU for the tutorial and brain presets
+    sample_batch: int = 1  # images per sampling call: the tutorials and the bundle generate one at a time
+    warmup: int | None = None  # training steps left out of the per-step statistics (None: a fifth, at most 5)
+    # The autoencoder's extra loss terms (workloads.losses): the tutorials' perceptual network
+    # (alex for 2D, squeeze over slices for 3D), their discriminator's width, and whether they
+    # are on by default (off for tiny, which is for a CPU in CI)
+    perceptual: str = "alex"
+    disc_channels: int = 64
+    disc_layers: int = 3  # the tutorials'; fewer where the images are too small for three
+    full_losses: bool = True
 
     @property
     def id(self) -> str:
@@ -82,6 +91,13 @@ class Variant:
             kw.update(with_conditioning=True, cross_attention_dim=self.conditioning, transformer_num_layers=1, upcast_attention=True)
         return kw
 
+    def warmup_for(self, steps: int) -> int:
+        """Training steps left out of the per-step statistics, for a run of ``steps``: the
+        preset's count (the first steps, where the allocator, kernel selection and caches
+        settle), never all of them."""
+        own = min(5, steps // 5) if self.warmup is None else self.warmup
+        return max(0, min(own, steps - 2))
+
     def unconditional(self) -> "Variant":
         """The same network without its conditioning inputs."""
         return dataclasses.replace(self, conditioning=0, stands_for=self.stands_for.replace(", conditioned", ", unconditional"))
@@ -109,6 +125,11 @@ def _tiny(dims: int) -> Variant:
         sample_images=2,
         samplers=(("ddpm", 50), ("ddim", 20)),
         stands_for="a toy LDM with the same parts as the real ones, small enough for a CPU in CI",
+        sample_batch=2,
+        perceptual="alex" if dims == 2 else "squeeze",
+        disc_channels=64 if dims == 2 else 32,
+        disc_layers=3 if dims == 2 else 2,  # a 16^3 volume leaves no patch after three
+        full_losses=False,
     )
 
 
@@ -137,6 +158,7 @@ PRESETS: dict[str, dict[int, Variant]] = {
             samplers=(("ddpm", 1000), ("ddim", 250), ("ddim", 50)),
             stands_for="MONAI's 2D LDM tutorial (MedNIST-sized 64x64 images)",
             precision="fp16",
+            warmup=5,
         )
     },
     "tutorial-3d": {
@@ -162,6 +184,9 @@ PRESETS: dict[str, dict[int, Variant]] = {
             samplers=(("ddpm", 1000), ("ddim", 250), ("ddim", 50)),
             stands_for="MONAI's 3D LDM tutorial (brain MRI volumes at 96x96x64)",
             precision="fp16",
+            warmup=3,
+            perceptual="squeeze",
+            disc_channels=32,
         )
     },
     "brain-3d": {
@@ -189,6 +214,9 @@ PRESETS: dict[str, dict[int, Variant]] = {
             unet_resblock_updown=True,
             conditioning=4,
             precision="fp16",
+            warmup=1,
+            perceptual="squeeze",  # the 3D tutorial's losses: the bundle ships no training recipe
+            disc_channels=32,
         )
     },
 }
