@@ -65,7 +65,7 @@ def _compare(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        from .report.terminal import render_comparison
+        from .report.comparison import render_comparison
 
         render_comparison(c, Console(highlight=False, emoji=False))
     return 1 if c.failed else 0
@@ -195,7 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     ht.add_argument("-o", "--output", required=True, help="the HTML file to write")
     ht.add_argument("--top", type=_top, default=20, help="tests in the chart (default 20)")
     ht.set_defaults(func=_html)
-    args = parser.parse_args(argv)
+    from .cli_history import add_parsers
+
+    add_parsers(sub)
+    # history's positionals may come after its options (history import --store S A.json B.json)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "command", None) == "history" and not any(a.startswith("-") for a in extra):
+        args.args += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return int(args.func(args))
 
 

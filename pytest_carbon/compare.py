@@ -30,7 +30,8 @@ class Change:
     file: str | None = None
     line: int | None = None
     noise_j: float | None = None  # the two runs' combined 95% noise, where both have one
-
+    decided_by: str | None = None  # against a history: the statistic that decided, or why another rule did
+    history: dict[str, Any] | None = None  # against a history: n, mean, spread, limit, values
 
     @property
     def delta_j(self) -> float | None:
@@ -54,6 +55,8 @@ class Change:
             "base_co2_g": self.base_co2_g,
             "head_co2_g": self.head_co2_g,
             "noise_j": self.noise_j,
+            **({"decided_by": self.decided_by} if self.decided_by is not None else {}),
+            **({"history": self.history} if self.history is not None else {}),
         }
 
 
@@ -70,6 +73,7 @@ class Comparison:
     warnings: list[str] = field(default_factory=list)
     base_total_j: float = 0.0
     head_total_j: float = 0.0
+    method: str = "baseline report"  # or the history's window and threshold
 
     @property
     def failed(self) -> bool:
@@ -77,6 +81,7 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "method": self.method,
             "max_regression": self.max_regression,
             "min_delta_j": self.min_delta_j,
             "regressions": [c.as_dict() for c in self.regressions],

@@ -61,6 +61,10 @@ class Settings:
     origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
     place: intensity_mod.Intensity | None = None  # the intensity these settings resolve to
     marker: str = "carbon"  # the name of the plugin's marker, for suites that have their own "carbon"
+    history: str | None = None  # a SQLite path or a postgresql:// URL
+    threshold: Any = None  # history.stats.Threshold; None: percent:10
+    history_last: int = 10
+    history_branch: str | None = None
 
     @property
     def asked(self) -> bool:
@@ -230,6 +234,33 @@ def _top(v: Any) -> int:
         raise ConfigError(f"{e} (0 hides the table)") from None
 
 
+def _history(v: Any) -> str:
+    from .history.store import is_url
+
+    if isinstance(v, str) and v.strip().lower().startswith(("postgres:", "postgresql:")) and not is_url(v.strip()):
+        raise ConfigError("a PostgreSQL store is a URL: postgresql://USER@HOST/DATABASE")
+    return _path(v)
+
+
+def _threshold(v: Any) -> Any:
+    from .history.stats import ThresholdError, parse_threshold
+
+    try:
+        return parse_threshold(v)
+    except ThresholdError as e:
+        raise ConfigError(str(e)) from None
+
+
+def _history_last(v: Any) -> int:
+    try:
+        n = parse_count(v, "a whole number of runs")
+    except UnitError as e:
+        raise ConfigError(str(e)) from None
+    if n < 1:
+        raise ConfigError("must be 1 or more runs")
+    return n
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "measure_all": _bool,
     "json": _path,
@@ -254,11 +285,22 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "whatif": _zones,
     "html": _path,
     "marker": _marker,
+    "history": _history,
+    "threshold": _threshold,
+    "history_last": _history_last,
+    "history_branch": _text,
 }
 # key -> (command-line flag, parser)
 KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {key: (FLAGS[key], _PARSERS[key]) for key in FLAGS}
 TABLES = {"budgets"}  # sub-tables, pyproject only
-PATH_KEYS = {"json", "html", "baseline", "record", "github_comment"}  # from pyproject: relative to the file
+PATH_KEYS = {"json", "html", "baseline", "record", "github_comment", "history"}  # from pyproject: relative to the file
+
+
+def _not_a_path(key: str, value: str) -> bool:
+    """``baseline = "history"`` and a PostgreSQL URL are not files."""
+    from .history.store import is_url
+
+    return (key == "baseline" and value == "history") or (key == "history" and is_url(value))
 _FIELD = {"json": "json_path", "meter": "meters", "interval": "interval_s"}  # key -> Settings field
 
 
@@ -311,7 +353,7 @@ def load(pyproject: Path | None, cli: dict[str, Any]) -> Settings:
             values[key] = KEYS[key][1](raw)
         except (ConfigError, UnitError) as e:
             raise ConfigError(f"{pyproject}: [{TABLE}] {key} = {raw!r}: {e}") from None
-        if key in PATH_KEYS and pyproject is not None:
+        if key in PATH_KEYS and pyproject is not None and not _not_a_path(key, values[key]):
             # pytest's rule for ini paths: relative to the file that declares them.
             values[key] = str(pyproject.parent / values[key])
         origins[key] = f"{pyproject.name if pyproject else 'pyproject.toml'} [{TABLE}] {key}"
@@ -326,6 +368,11 @@ def load(pyproject: Path | None, cli: dict[str, Any]) -> Settings:
         origins[key] = opt
     kwargs = {_FIELD.get(k, k): v for k, v in values.items()}
     settings = Settings(**kwargs, source=str(pyproject) if table else "", origins=origins)
+    if settings.baseline == "history" and not settings.history:
+        raise ConfigError(
+            f"{origins['baseline']} history: judging against the history needs the store:"
+            " --carbon-history PATH (or history = \"PATH\" under [tool.pytest-carbon])"
+        )
     # Resolve the place now, so an unknown one stops the run before any test.
     try:
         place = intensity_mod.resolve(

@@ -31,6 +31,10 @@ FLAGS = {
     "whatif": "--carbon-whatif",
     "html": "--carbon-html",
     "marker": "--carbon-marker",
+    "history": "--carbon-history",
+    "threshold": "--carbon-threshold",
+    "history_last": "--carbon-history-last",
+    "history_branch": "--carbon-history-branch",
 }
 SWITCHES = {"measure_all", "require_measured"}  # flags without a value
 
@@ -51,7 +55,7 @@ HELP = {
     "budget_mode": "enforce (default: over-budget tests fail), warn (report only) or off",
     "require_measured": "fail budgets judged on estimates (no energy counter) or unknown energy",
     "inconclusive": "pass (default: reported only) or fail: a per-item budget whose 95%% interval straddles the limit",
-    "baseline": "compare with this earlier report (e.g. main's); regressions fail the run",
+    "baseline": "compare with this earlier report (e.g. main's), or with the history (history, with --carbon-history); regressions fail the run",
     "max_regression": "relative energy growth that counts as a regression (default 10%%)",
     "min_delta": "absolute energy growth below which nothing regresses (default 50 J)",
     "github_comment": "write a PR comment body (markdown, with a hidden marker) to PATH",
@@ -59,6 +63,10 @@ HELP = {
     "whatif": "zones for the what-if, e.g. FRA,POL,US-CA (default: every country in the data)",
     "html": "write a self-contained HTML report (charts, no network) to PATH",
     "marker": "the name of pytest-carbon's marker (default carbon), for suites with a carbon marker of their own",
+    "history": "append this run to a history store: a SQLite file, or a postgresql:// URL (pytest-carbon[postgres])",
+    "threshold": "with --carbon-baseline history: percent:10 (default), zscore:3 or iqr:1.5 over each test's history",
+    "history_last": "with --carbon-baseline history: the runs of each test to judge against (default 10)",
+    "history_branch": "with --carbon-baseline history: the branch whose runs are the baseline (default: the repository's default branch)",
 }
 METAVAR = {
     "json": "PATH", "meter": "SPEC", "interval": "SECONDS", "scope": "process|machine|auto", "country": "ISO3", "region": "CODE",
@@ -66,4 +74,5 @@ METAVAR = {
     "budget_mode": "enforce|warn|off", "inconclusive": "pass|fail",
     "baseline": "PATH", "max_regression": "PERCENT", "min_delta": "ENERGY", "github_comment": "PATH",
     "month": "1-12|auto", "whatif": "ZONES", "html": "PATH", "marker": "NAME",
+    "history": "PATH|URL", "threshold": "KIND:VALUE", "history_last": "N", "history_branch": "BRANCH",
 }  # fmt: skip

@@ -90,7 +90,7 @@ def need_every_test(settings: Settings, comparing: bool, hooked: bool) -> bool:
     is implemented. The timeline (``record``) is not made from the report.
     """
     s = settings
-    return bool(comparing or hooked or _job_summary_path() or s.json_path or s.html or s.github_comment)
+    return bool(comparing or hooked or _job_summary_path() or s.json_path or s.html or s.github_comment or s.history)
 
 
 def only_tests(report: dict[str, Any], nodeids: set[str]) -> dict[str, Any]:
@@ -116,3 +116,40 @@ def write_all(
     if s.html:
         written.append(write_html(Path(s.html), report, s.top))
     return [m for m in written if m]
+
+
+def history(settings: Settings, report: dict[str, Any], rootdir: Path) -> tuple[Comparison | None, list[str]]:
+    """Judge the run against the history (``--carbon-baseline history``) and append it to the
+    store (``--carbon-history``); (the comparison or None, the lines to show). A store that
+    cannot be opened, read or written gives an ``ERROR`` line: the report and the tests'
+    outcomes stand."""
+    from .history.gate import against_history
+    from .history.stats import Threshold
+    from .history.store import StoreError, open_store
+    from .runinfo import default_branch
+
+    s = settings
+    assert s.history is not None
+    shown = s.history
+    try:
+        store = open_store(s.history)
+    except StoreError as e:
+        return None, [f"ERROR: carbon history: {e}; this run is not in the history, nor judged against it"]
+    comparison, lines = None, []
+    with store:
+        shown = store.where
+        if s.baseline == "history":
+            own = (report.get("run") or {}).get("git_branch")
+            branch = s.history_branch or (default_branch(rootdir) if own else None)
+            threshold = s.threshold or Threshold("percent", 10.0)
+            try:
+                comparison = against_history(store, report, branch, threshold, s.history_last, s.min_delta, s.max_regression)
+            except StoreError as e:
+                lines.append(f"ERROR: carbon history: {e}; not judged against the history")
+        try:
+            added = store.add_run(report)
+        except StoreError as e:
+            lines.append(f"ERROR: carbon history: {e}")
+        else:
+            lines.append(f"carbon history: this run {'appended to' if added else 'was already in'} {shown}")
+    return comparison, lines

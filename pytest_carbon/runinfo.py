@@ -29,6 +29,37 @@ def git_sha(root: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def git_branch(root: Path) -> str | None:
+    """The branch this run is of: GitHub Actions' (the pull request's head, else the ref),
+    else the checkout's; None when detached or outside git."""
+    import os
+
+    for var in ("GITHUB_HEAD_REF", "GITHUB_REF_NAME"):
+        if os.environ.get(var):
+            return os.environ[var]
+    try:
+        out = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name = out.stdout.strip() if out.returncode == 0 else ""
+    return name if name and name != "HEAD" else None
+
+
+def default_branch(root: Path) -> str:
+    """The repository's default branch: the pull request's base on GitHub Actions, else
+    origin's HEAD, else main."""
+    import os
+
+    if os.environ.get("GITHUB_BASE_REF"):
+        return os.environ["GITHUB_BASE_REF"]
+    try:
+        out = subprocess.run(["git", "symbolic-ref", "--short", "refs/remotes/origin/HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return "main"
+    name = out.stdout.strip() if out.returncode == 0 else ""
+    return name.split("/", 1)[1] if "/" in name else "main"
+
+
 def run_info(
     *,
     started: dt.datetime,
@@ -56,6 +87,7 @@ def run_info(
         "pytest": pytest_version,
         "plugin": __version__,
         "git_sha": git_sha(rootdir),
+        "git_branch": git_branch(rootdir),
         "argv": sys.argv[1:],
         "hardware": {
             "cpu": hardware.cpu_model(),

@@ -69,7 +69,7 @@ class CarbonSession:
         )  # fmt: skip  # resolved once by config.load; Settings made by hand resolve here
         self.g_per_j = g_per_j(self.intensity.g_per_kwh, settings.pue)
         self.baseline: dict[str, Any] | None = None
-        if settings.baseline:
+        if settings.baseline and settings.baseline != "history":
             try:
                 self.baseline = json_report.load(settings.baseline)
             except json_report.ReportError as e:
@@ -233,12 +233,12 @@ class CarbonSession:
             for line in self.messages:
                 terminalreporter.write_line(line, red=line.startswith("ERROR"))
             return
-        from .report import terminal
+        from .report import comparison, terminal
 
         try:
             terminal.write_summary(terminalreporter, self.report, top=self.settings.top, messages=self.messages)
             if self.comparison is not None:
-                terminal.write_comparison(terminalreporter, self.comparison)
+                comparison.write_comparison(terminalreporter, self.comparison)
         except Exception as e:  # a renderer's bug must not take pytest's own summary with it
             terminalreporter.write_line(
                 f"ERROR: pytest-carbon could not print its summary ({type(e).__name__}: {e}); the JSON report"
@@ -358,9 +358,14 @@ class CarbonSession:
             return None
 
     def _compare(self) -> None:
+        s = self.settings
+        if s.history and self.report is not None:  # judged against the history, then appended to it
+            self.comparison, lines = outputs.history(s, self.report, Path(str(self.config.rootpath)))
+            self.messages += lines
+        if self.comparison is not None and self.report is not None:
+            self.report["comparison"] = self.comparison.as_dict()
         if self.baseline is None or self.report is None:
             return
-        s = self.settings
         try:
             self.comparison = compare(self.baseline, self.report, s.max_regression, s.min_delta)
         except (KeyError, TypeError, AttributeError) as e:

@@ -256,7 +256,7 @@ def test_a_comparison_prints_the_noise_it_used():
     from rich.console import Console
 
     from pytest_carbon.report.github import comparison_markdown, regression_text
-    from pytest_carbon.report.terminal import render_comparison
+    from pytest_carbon.report.comparison import render_comparison
 
     def run(energy: float, ci: list[float]) -> dict:
         phase = {"name": "train", "per_item": {"n": 100, "ci95_j": ci}}

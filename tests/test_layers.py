@@ -17,8 +17,8 @@ LAYERS = [
     {"attribution", "steps"},
     {"budget", "projection", "intensity", "whatif", "compare", "merge", "results", "records"},
     {"assemble"},
-    {"report"},
-    {"options", "selection", "config", "enforce", "fixture", "outcomes", "outputs", "runinfo", "signals", "xdist", "session", "plugin", "cli"},
+    {"report", "history"},
+    {"options", "selection", "config", "enforce", "fixture", "outcomes", "outputs", "runinfo", "signals", "xdist", "session", "plugin", "cli", "cli_history"},
 ]
 PURE = {"units", "timeline", "attribution", "steps", "results", "budget", "compare", "merge", "projection", "whatif", "intensity", "assemble", "records"}
 FORBIDDEN_IN_PURE = {"pytest", "_pytest", "pytest_carbon.meters", "pytest_carbon.sampler", "pytest_carbon.report"}

@@ -88,7 +88,7 @@ def test_comparison_dict():
     c = compare(_report({"a": 1000.0, "b": 1.0, "gone": 1.0, "u": 1.0}), _report({"a": 2000.0, "b": 1.0, "n": 2.0, "u": None}), 0.1, 50.0)
     d = c.as_dict()
     assert d == {
-        "max_regression": 0.1, "min_delta_j": 50.0,
+        "method": "baseline report", "max_regression": 0.1, "min_delta_j": 50.0,
         "regressions": [{"nodeid": "a", "base_j": 1000.0, "head_j": 2000.0, "delta_j": 1000.0, "change": 1.0, "base_co2_g": 1.0, "head_co2_g": 2.0, "noise_j": None}],
         "improvements": [], "unchanged": 1,
         "unknown": [{"nodeid": "u", "base_j": 1.0, "head_j": None, "delta_j": None, "change": None, "base_co2_g": 0.001, "head_co2_g": None, "noise_j": None}],
