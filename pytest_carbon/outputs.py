@@ -123,7 +123,7 @@ def history(settings: Settings, report: dict[str, Any], rootdir: Path) -> tuple[
     store (``--carbon-history``); (the comparison or None, the lines to show). A store that
     cannot be opened, read or written gives an ``ERROR`` line: the report and the tests'
     outcomes stand."""
-    from .history.gate import against_history
+    from .history.gate import against_history, trends
     from .history.stats import Threshold
     from .history.store import StoreError, open_store
     from .runinfo import default_branch
@@ -136,11 +136,15 @@ def history(settings: Settings, report: dict[str, Any], rootdir: Path) -> tuple[
     except StoreError as e:
         return None, [f"ERROR: carbon history: {e}; this run is not in the history, nor judged against it"]
     comparison, lines = None, []
+    own = (report.get("run") or {}).get("git_branch")
+    branch = s.history_branch or (default_branch(rootdir) if own else None)
     with store:
         shown = store.where
+        try:  # each test over the baseline branch's last runs, then this one: charts, sparklines
+            report["history"] = trends(store, report, branch, s.history_last)
+        except StoreError as e:
+            lines.append(f"ERROR: carbon history: {e}; the report has no trends")
         if s.baseline == "history":
-            own = (report.get("run") or {}).get("git_branch")
-            branch = s.history_branch or (default_branch(rootdir) if own else None)
             threshold = s.threshold or Threshold("percent", 10.0)
             try:
                 comparison = against_history(store, report, branch, threshold, s.history_last, s.min_delta, s.max_regression)

@@ -406,3 +406,66 @@ def test_the_history_command_reports_bad_input_without_a_traceback(pytester, tmp
     assert ok.returncode == 0 and "imported 1 run(s) into h.db; 1 already there" in ok.stdout
     assert cli("h.db", "--test", "t::nope").returncode == 4
     assert cli("h.db", "--testbed", "GPU-that-is-not-here").returncode == 4
+
+
+def test_the_report_html_and_comment_show_each_tests_trend_with_this_run_last(pytester, five_commits, monkeypatch):
+    monkeypatch.setenv("WORK_S", "0.6")
+    gate = [*five_commits, "--carbon-baseline", "history", "--carbon-min-delta", "10J", "--carbon-json", "r.json",
+            "--carbon-html", "r.html", "--carbon-github-comment", "c.md"]  # fmt: skip
+    assert pytester.runpytest_subprocess(*gate).ret == 1
+    report = json.loads((pytester.path / "r.json").read_text())
+    h = report["history"]
+    shas = subprocess.run(["git", "log", "--reverse", "--format=%H"], cwd=pytester.path, capture_output=True, text=True).stdout.split()
+    assert h["branch"] == "main" and h["head"] == 5 and h["shas"] == [*shas, shas[-1]]  # five runs, then this one
+    worker = h["tests_j"]["test_suite.py::test_worker"]
+    assert len(worker) == 6 and all(25 < v < 45 for v in worker[:5]) and worker[5] > 50
+    page = (pytester.path / "r.html").read_text()
+    assert "Trends: the last 5 runs of main on this testbed, then this run" in page
+    chart = page[page.index("test_suite.py::test_worker</code></h3>") :]
+    chart = chart[: chart.index("</svg>")]
+    assert chart.count("<circle") == 6 and chart.count('fill="#b8504a"') == 1 and "(this run)</title>" in chart
+    comment = (pytester.path / "c.md").read_text()
+    row = next(line for line in comment.splitlines() if "test\\_worker" in line and "🔺" in line)
+    assert row.count("`") == 2 and row.split("`")[1][-1] == "█" and len(row.split("`")[1]) == 6  # the spike is this run
+
+
+def test_a_trend_chart_never_draws_an_unknown_energy_as_zero():
+    from pytest_carbon.report.html import trend_chart
+
+    svg = trend_chart([1.0, None, 3.0], ["a" * 40, "b" * 40, "c" * 40], head=2)
+    assert svg.count("<circle") == 2 and "unknown energy" in svg and "<polyline" not in svg  # no line across the gap
+    assert trend_chart([None, None], [None, None], head=1).startswith('<p class="muted">no known energy')
+
+
+def test_a_postgresql_server_that_goes_away_mid_write_gives_a_clear_error_and_keeps_earlier_runs(target):
+    if not target.startswith("postgresql"):
+        pytest.skip("a server going away is PostgreSQL's case")
+    import threading
+
+    import psycopg
+
+    victim = f"{target}&application_name=carbon-victim"
+    with open_store(target) as s:
+        s.add_run(_report({"t::a": 1.0}))
+    big = _report({f"t::{k}": 1.0 for k in range(150_000)})
+    errors: list[BaseException] = []
+    store = open_store(victim)
+
+    def write() -> None:
+        try:
+            store.add_run(big)
+        except BaseException as e:  # noqa: BLE001 - handed to the test's thread
+            errors.append(e)
+
+    th = threading.Thread(target=write)
+    th.start()
+    time.sleep(1.0)
+    with psycopg.connect(PG, autocommit=True) as admin:
+        killed = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'carbon-victim'").fetchall()
+    th.join(timeout=120)
+    store.close()
+    assert killed and killed[0][0] is True
+    assert len(errors) == 1 and isinstance(errors[0], StoreError), errors
+    assert "the run could not be written" in str(errors[0]) and "the store is as it was" in str(errors[0])
+    with open_store(target, create=False) as s:
+        assert len(s.runs()) == 1  # the earlier run, and nothing of the interrupted one

@@ -64,7 +64,9 @@ def against_history(
         j = judge(head_j, values, threshold)  # type: ignore[arg-type]
         delta = head_j - j.mean
         hist = {"n": j.n, "mean_j": j.mean, "spread_j": j.spread, "limit_j": j.limit, "values_j": values, "shas": [p.run.git_sha for p in points]}
-        ch = dataclasses.replace(ch, base_j=j.mean, decided_by=f"{threshold}: {j.statistic}", history=hist)
+        co2s = [p.co2_g for p in points if p.co2_g is not None]
+        base_co2 = sum(co2s) / len(co2s) if len(co2s) == len(points) else None  # the mean's, as base_j
+        ch = dataclasses.replace(ch, base_j=j.mean, base_co2_g=base_co2, decided_by=f"{threshold}: {j.statistic}", history=hist)
         if j.above and delta > min_delta_j:
             c.regressions.append(ch)
         elif j.above:
@@ -94,3 +96,25 @@ def _sha(run: RunRow) -> str:
 def _as_report(p: Point, nodeid: str) -> dict[str, Any]:
     """A one-test report of a stored point, for the single-baseline rule."""
     return {"tests": [{"nodeid": nodeid, "energy_j": {"total": p.energy_j}, "co2_g": p.co2_g, "outcome": p.outcome}]}
+
+
+def trends(store: Store, head: dict[str, Any], branch: str | None, last: int = 10) -> dict[str, Any]:
+    """Each of ``head``'s tests over the last ``last`` runs of ``branch`` on its testbed, then
+    the head itself (marked ``head``): the report's ``history``, for charts and sparklines."""
+    run = head.get("run") or {}
+    testbed = testbed_key(run)
+    runs = [r for r in store.runs(testbed=testbed, branch=branch, unbranched=branch is None) if r.run_uid != run.get("id")][-last:]
+    series = store.series(runs)
+    tests: dict[str, Any] = {}
+    for t in head.get("tests") or []:
+        by_run = {p.run.id: p for p in series.get(t["nodeid"], [])}
+        points = [by_run.get(r.id) for r in runs]
+        tests[t["nodeid"]] = [None if p is None else p.energy_j for p in points] + [(t.get("energy_j") or {}).get("total")]
+    return {
+        "testbed": testbed,
+        "branch": branch,
+        "shas": [r.git_sha for r in runs] + [run.get("git_sha")],
+        "started": [r.started for r in runs] + [run.get("started")],
+        "head": len(runs),  # the index of this run in each list
+        "tests_j": tests,
+    }

@@ -86,14 +86,32 @@ def _pct(r: float | None) -> str:
     return "n/a" if r is None else f"{r:+.0%}"
 
 
-def comparison_markdown(c: Comparison) -> list[str]:
+def trend_of(ch: Change, trends: dict[str, Any] | None) -> str:
+    """A change's test over the history's runs and this one, as text GitHub renders: a sparkline."""
+    from ..history.stats import sparkline
+
+    values = (trends or {}).get("tests_j", {}).get(ch.nodeid) if isinstance(trends, dict) else None
+    if values is None and ch.history is not None:
+        values = [*ch.history.get("values_j", []), ch.head_j]
+    return f"`{sparkline(values)}`" if values and len(values) > 1 else ""
+
+
+def comparison_markdown(c: Comparison, trends: dict[str, Any] | None = None) -> list[str]:
+    """The comparison in markdown; ``trends``: the report's ``history``, for each changed test's sparkline."""
     lines = ["### Compared with the baseline", ""]
     verdict = "**regressions found**" if c.failed else "no regression"
-    lines.append(
-        f"{verdict}: a test regresses when its energy grows by more than {c.max_regression:.0%}"
-        f" and by more than {format_energy(c.min_delta_j)} (and, where both runs measured their noise from"
-        " marked steps, by more than their combined 95% noise). Energy is compared, not CO2, since runners' grids differ."
-    )
+    if c.method.startswith("history"):
+        lines.append(
+            f"{verdict}: judged against the history ({md(c.method[len('history: '):])}): a test regresses when its energy is"
+            f" above the limit its history and the threshold set, and more than {format_energy(c.min_delta_j)} above its"
+            " history's mean (baseline = that mean). Energy is compared, not CO2, since runners' grids differ."
+        )
+    else:
+        lines.append(
+            f"{verdict}: a test regresses when its energy grows by more than {c.max_regression:.0%}"
+            f" and by more than {format_energy(c.min_delta_j)} (and, where both runs measured their noise from"
+            " marked steps, by more than their combined 95% noise). Energy is compared, not CO2, since runners' grids differ."
+        )
     lines.append("")
     for w in c.warnings:
         lines.append(f"> **Warning:** {md(w)}")
@@ -101,12 +119,18 @@ def comparison_markdown(c: Comparison) -> list[str]:
         lines.append("")
     rows = [("regression", ch) for ch in c.regressions] + [("improvement", ch) for ch in c.improvements]
     if rows:
-        lines += ["| | test | baseline | this run | change | noise (95%) | CO2eq |", "|---|---|--:|--:|--:|--:|--:|"]
-        for kind, ch in rows:
+        sparks = [trend_of(ch, trends) for _, ch in rows]
+        trend_col = any(sparks)
+        lines += [
+            "| | test | baseline | this run | change | noise (95%) | CO2eq |" + (" trend (last runs, then this) | decided by |" if trend_col else ""),
+            "|---|---|--:|--:|--:|--:|--:|" + ("---|---|" if trend_col else ""),
+        ]
+        for (kind, ch), spark in zip(rows, sparks):
             mark = "🔺" if kind == "regression" else "🔻"
             lines.append(
                 f"| {mark} | {md(ch.nodeid)} | {format_energy(ch.base_j)} | {format_energy(ch.head_j)} | {_pct(ch.ratio)}"
                 f" | {'' if ch.noise_j is None else '±' + format_energy(ch.noise_j)} | {format_co2(ch.base_co2_g)} → {format_co2(ch.head_co2_g)} |"
+                + (f" {spark} | {md(ch.decided_by or '')} |" if trend_col else "")
             )
         lines.append("")
     counts = (
@@ -168,7 +192,7 @@ def summary_markdown(report: dict[str, Any], comparison: Comparison | None = Non
         lines += [f"- {md(who)}: {md(headline(v))}" for who, v in findings_of(report)]
         lines.append("")
     if comparison is not None:
-        lines += comparison_markdown(comparison)
+        lines += comparison_markdown(comparison, report.get("history"))
         lines.append("")
     sha = run.get("git_sha")
     lines.append(f"<sub>pytest-carbon {md(run.get('plugin', ''))}{', commit ' + md(sha[:12]) if sha else ''}</sub>")

@@ -151,6 +151,65 @@ def _comparison_section(report: dict[str, Any]) -> list[str]:
     return out
 
 
+def trend_chart(values: list[float | None], shas: list[str | None], head: int, width: int = 520, height: int = 110) -> str:
+    """One test's energy over runs as an inline SVG line: commits on the x axis, this run's
+    point highlighted; an unknown value is a gap with a mark, never a 0."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return '<p class="muted">no known energy in these runs</p>'
+    lo, hi = min(known), max(known)
+    lo, hi = (lo * 0.9, hi * 1.1) if hi == lo else (lo, hi)
+    left, right, top, bottom = 70, 10, 10, 28
+    n = len(values)
+
+    def x(i: int) -> float:
+        return left + (width - left - right) * (i / (n - 1) if n > 1 else 0.5)
+
+    def y(v: float) -> float:
+        return top + (height - top - bottom) * (1 - (v - lo) / (hi - lo))
+
+    out = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    out.append(f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{e(format_energy(hi))}</text>')
+    out.append(f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end">{e(format_energy(lo))}</text>')
+    segment: list[str] = []
+    for i, v in enumerate([*values, None]):
+        if v is None:
+            if len(segment) > 1:
+                out.append(f'<polyline fill="none" stroke="#4a78b8" stroke-width="2" points="{" ".join(segment)}"/>')
+            segment = []
+            if i < n:
+                out.append(f'<text x="{x(i):.1f}" y="{height - bottom - 4}" text-anchor="middle" class="muted">?<title>unknown energy</title></text>')
+            continue
+        segment.append(f"{x(i):.1f},{y(v):.1f}")
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        is_head = i == head
+        label = f"{(shas[i] or 'no commit')[:10]}: {format_energy(v)}{' (this run)' if is_head else ''}"
+        out.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="{5 if is_head else 3}" fill="{"#b8504a" if is_head else "#4a78b8"}"><title>{e(label)}</title></circle>'
+        )
+    for i in sorted({0, n - 1}):
+        out.append(f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="{"start" if i == 0 and n > 1 else "end"}">{e((shas[i] or "no commit")[:8])}{" (this run)" if i == head else ""}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _trends_section(report: dict[str, Any], top: int) -> list[str]:
+    h = report.get("history")
+    if not isinstance(h, dict) or not h.get("tests_j"):
+        return []
+    shown = [t["nodeid"] for t in by_co2(report["tests"])[:top] if t["nodeid"] in h["tests_j"]]
+    branch = h.get("branch") or "runs outside git"
+    out = [
+        f"<h2>Trends: the last {len(h['shas']) - 1} runs of {e(branch)} on this testbed, then this run</h2>",
+        f'<p class="muted">Testbed: {e(h.get("testbed"))}. Energy per run; the red point is this run.</p>',
+    ]
+    for nodeid in shown:
+        out.append(f"<h3><code>{e(nodeid)}</code></h3>{trend_chart(h['tests_j'][nodeid], h['shas'], int(h['head']))}")
+    return out
+
+
 def _whatif_section(report: dict[str, Any]) -> list[str]:
     w = report.get("whatif")
     if not w or not w.get("places"):
@@ -206,6 +265,7 @@ def render(report: dict[str, Any], top: int = 20) -> str:
         *_tests_section(report, top),
         *_budgets_section(report),
         *_comparison_section(report),
+        *_trends_section(report, top),
         *_whatif_section(report),
         "<h2>Run</h2><table><tbody>",
     ]
