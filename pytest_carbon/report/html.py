@@ -168,7 +168,7 @@ def trend_chart(values: list[float | None], shas: list[str | None], head: int, w
     def y(v: float) -> float:
         return top + (height - top - bottom) * (1 - (v - lo) / (hi - lo))
 
-    out = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
     out.append(f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{e(format_energy(hi))}</text>')
     out.append(f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end">{e(format_energy(lo))}</text>')
     segment: list[str] = []
