@@ -52,11 +52,12 @@ def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def pair(suite: Path, measuring: list[str], cpus: tuple[int, int]) -> float:
-    """CPU seconds of the measuring run minus plain pytest's, run at the same time."""
+def pair(suite: Path, measuring: list[str], cpus: tuple[int, int]) -> tuple[float, float]:
+    """(CPU seconds of the measuring run minus plain pytest's, run at the same time; plain's)."""
     plain = start(suite, PLAIN, cpus[0])
     carbon = start(suite, measuring, cpus[1])
-    return cpu_seconds(carbon) - cpu_seconds(plain)
+    c, p = cpu_seconds(carbon), cpu_seconds(plain)
+    return c - p, p
 
 
 def main() -> None:
@@ -80,24 +81,27 @@ def main() -> None:
         for meter in args.meter:
             per_test: list[float] = []
             fixed: list[float] = []
+            relative: list[float] = []
             t0 = time.monotonic()
             for r in range(args.repeats):
                 order = (a, b) if r % 2 == 0 else (b, a)
-                d_small = pair(suites[small], MEASURING[meter] + args.extra.split(), order)
-                d_large = pair(suites[large], MEASURING[meter] + args.extra.split(), order)
+                d_small, p_small = pair(suites[small], MEASURING[meter] + args.extra.split(), order)
+                d_large, p_large = pair(suites[large], MEASURING[meter] + args.extra.split(), order)
                 slope = (d_large - d_small) / (large - small)
                 per_test.append(slope * 1e3)
+                relative.append(slope / ((p_large - p_small) / (large - small)))  # of plain pytest's own per test
                 fixed.append((d_small - slope * small) * 1e3)
             q = statistics.quantiles(per_test, n=4) if len(per_test) >= 2 else [per_test[0]] * 3
-            rows.append((meter, statistics.median(per_test), q[0], q[2], min(per_test), max(per_test), statistics.median(fixed), time.monotonic() - t0))
+            rows.append((meter, statistics.median(per_test), q[0], q[2], min(per_test), max(per_test), statistics.median(fixed),
+                         statistics.median(relative), time.monotonic() - t0))  # fmt: skip
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"sizes {small:,} / {large:,} trivial tests, {args.repeats} repeats, pairs run at once on CPUs {a} and {b}, swapped each repeat")  # fmt: skip
-    print("| --carbon meter | added per test (CPU, median) | interquartile range | min - max | added fixed (CPU, median) | took |")
-    print("|---|---|---|---|---|---|")
-    for meter, med, q1, q3, lo, hi, fx, took in rows:
-        print(f"| {meter} | {med:+.4f} ms | {q1:+.4f} to {q3:+.4f} ms | {lo:+.4f} to {hi:+.4f} ms | {fx:+.0f} ms | {took:.0f} s |")
+    print("| --carbon meter | added per test (CPU, median) | interquartile range | min - max | of plain pytest's per test (median) | added fixed (CPU, median) | took |")
+    print("|---|---|---|---|---|---|---|")
+    for meter, med, q1, q3, lo, hi, fx, rel, took in rows:
+        print(f"| {meter} | {med:+.4f} ms | {q1:+.4f} to {q3:+.4f} ms | {lo:+.4f} to {hi:+.4f} ms | {rel:+.1%} | {fx:+.0f} ms | {took:.0f} s |")
 
 
 if __name__ == "__main__":

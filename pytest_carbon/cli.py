@@ -195,9 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     ht.add_argument("-o", "--output", required=True, help="the HTML file to write")
     ht.add_argument("--top", type=_top, default=20, help="tests in the chart (default 20)")
     ht.set_defaults(func=_html)
+    from .cli_comment import add_parser as add_comment
     from .cli_history import add_parsers
 
     add_parsers(sub)
+    add_comment(sub)
     # history's positionals may come after its options (history import --store S A.json B.json)
     args, extra = parser.parse_known_args(argv)
     if extra and getattr(args, "command", None) == "history" and not any(a.startswith("-") for a in extra):

@@ -93,6 +93,11 @@ class Comparison:
             "warnings": self.warnings,
             "base_total_j": self.base_total_j,
             "head_total_j": self.head_total_j,
+            # the five largest changes in energy, whatever their verdict (a PR comment leads with them)
+            "largest": [
+                c.as_dict()
+                for c in sorted([*self.regressions, *self.improvements, *self.unchanged], key=lambda c: -abs(c.delta_j or 0.0))[:5]
+            ],
         }
 
 

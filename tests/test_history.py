@@ -194,9 +194,9 @@ WRITER = textwrap.dedent(
 def test_concurrent_writers_lose_no_run_and_corrupt_nothing(target):
     with open_store(target):
         pass  # set up once; the writers then race on the runs, not on creating the tables
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, target, "5", f"w{k}"], stdout=subprocess.PIPE, text=True) for k in range(4)]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, target, "5", f"w{k}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for k in range(4)]
     outs = [p.communicate(timeout=120)[0] for p in procs]
-    assert all(p.returncode == 0 for p in procs) and all(o.strip() == "done" for o in outs)
+    assert all(p.returncode == 0 for p in procs) and all(o.strip() == "done" for o in outs), outs
     with open_store(target, create=False) as s:
         runs = s.runs()
         assert len(runs) == 20 and {r.branch for r in runs} == {"w0", "w1", "w2", "w3"}
@@ -205,10 +205,9 @@ def test_concurrent_writers_lose_no_run_and_corrupt_nothing(target):
 
 
 def test_concurrent_first_writers_set_up_the_schema_once(target):
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, target, "2", f"w{k}"], stdout=subprocess.PIPE, text=True) for k in range(3)]
-    for p in procs:
-        p.communicate(timeout=120)
-    assert all(p.returncode == 0 for p in procs)
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, target, "2", f"w{k}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for k in range(3)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
     with open_store(target, create=False) as s:
         assert s.version() == VERSION and len(s.runs()) == 6
 

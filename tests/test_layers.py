@@ -18,7 +18,7 @@ LAYERS = [
     {"budget", "projection", "intensity", "whatif", "compare", "merge", "results", "records"},
     {"assemble"},
     {"report", "history"},
-    {"options", "selection", "config", "enforce", "fixture", "outcomes", "outputs", "runinfo", "signals", "xdist", "session", "plugin", "cli", "cli_history"},
+    {"options", "selection", "config", "enforce", "fixture", "outcomes", "outputs", "runinfo", "signals", "xdist", "session", "plugin", "cli", "cli_history", "cli_comment"},
 ]
 PURE = {"units", "timeline", "attribution", "steps", "results", "budget", "compare", "merge", "projection", "whatif", "intensity", "assemble", "records"}
 FORBIDDEN_IN_PURE = {"pytest", "_pytest", "pytest_carbon.meters", "pytest_carbon.sampler", "pytest_carbon.report"}

@@ -324,6 +324,21 @@ class Store:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
+def _wal(conn: Any, tries: int = 50) -> Any:
+    """Switch to WAL mode. Switching takes an exclusive lock: while another process that
+    opens the same new file at the same moment holds a lock, SQLite leaves the mode as it was
+    and says so, so it is asked again for a while (a new store's first writers race here)."""
+    import time
+
+    mode = None
+    for _ in range(tries):
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode and str(mode[0]).lower() == "wal":
+            break
+        time.sleep(0.1)
+    return mode
+
+
 def is_url(target: str) -> bool:
     return bool(re.match(r"^postgres(ql)?://", target))
 
@@ -356,7 +371,7 @@ def open_store(target: str, create: bool = True) -> Store:
             conn = sqlite3.connect(str(path), timeout=60.0, isolation_level=None)
             conn.execute("PRAGMA busy_timeout = 60000")
             conn.execute("PRAGMA foreign_keys = ON")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            mode = _wal(conn)
         except sqlite3.Error as e:
             raise StoreError(f"{target}: cannot be opened as a SQLite history ({type(e).__name__}: {e})") from None
         store = Store(conn, "sqlite", target)

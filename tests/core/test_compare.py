@@ -93,6 +93,11 @@ def test_comparison_dict():
         "improvements": [], "unchanged": 1,
         "unknown": [{"nodeid": "u", "base_j": 1.0, "head_j": None, "delta_j": None, "change": None, "base_co2_g": 0.001, "head_co2_g": None, "noise_j": None}],
         "new": ["n"], "removed": ["gone"], "warnings": [], "base_total_j": 1001.0, "head_total_j": 2001.0,
+        # by size of the change, whatever the verdict: a (+1000 J), then b (0 J)
+        "largest": [
+            {"nodeid": "a", "base_j": 1000.0, "head_j": 2000.0, "delta_j": 1000.0, "change": 1.0, "base_co2_g": 1.0, "head_co2_g": 2.0, "noise_j": None},
+            {"nodeid": "b", "base_j": 1.0, "head_j": 1.0, "delta_j": 0.0, "change": 0.0, "base_co2_g": 0.001, "head_co2_g": 0.001, "noise_j": None},
+        ],
     }  # fmt: skip
 
 
