@@ -107,6 +107,15 @@ def _report(energies: dict[str, float | None], sha: str = "a" * 40, branch: str 
 def target(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "h.db")
+    return _pg_schema()
+
+
+@pytest.fixture
+def pg_target():
+    return _pg_schema()
+
+
+def _pg_schema() -> str:
     if not PG:
         pytest.skip("CARBON_TEST_POSTGRES is not set (.ci/postgres.sh starts a PostgreSQL server and prints its URL)")
     # a schema of its own per test, so that tests do not see each other's runs
@@ -436,13 +445,12 @@ def test_a_trend_chart_never_draws_an_unknown_energy_as_zero():
     assert trend_chart([None, None], [None, None], head=1).startswith('<p class="muted">no known energy')
 
 
-def test_a_postgresql_server_that_goes_away_mid_write_gives_a_clear_error_and_keeps_earlier_runs(target):
-    if not target.startswith("postgresql"):
-        pytest.skip("a server going away is PostgreSQL's case")
+def test_a_postgresql_server_that_goes_away_mid_write_gives_a_clear_error_and_keeps_earlier_runs(pg_target):
     import threading
 
     import psycopg
 
+    target = pg_target
     victim = f"{target}&application_name=carbon-victim"
     with open_store(target) as s:
         s.add_run(_report({"t::a": 1.0}))
