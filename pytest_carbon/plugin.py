@@ -12,7 +12,7 @@ wakes the real session only if there are some.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pytest
 
@@ -111,9 +111,43 @@ class Dormant:
             terminalreporter.write_line(foreign_marker_note("carbon", self.foreign))
 
 
+PATH_FLAGS = ("--carbon-json", "--carbon-html", "--carbon-baseline", "--carbon-record", "--carbon-github-comment", "--carbon-history")
+CONFIG_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
+def misread_paths(args: Sequence[str], invocation_dir: Path, rootpath: Path) -> list[str]:
+    """Path options whose value pytest took for a test path when it chose its rootdir.
+
+    pytest chooses the rootdir and config file before it loads plugins, so ``--carbon-history
+    /tmp/h.db`` (value as a separate word, file already there) counts ``/tmp/h.db`` as a test
+    path: the rootdir moves up to a common ancestor, every node id changes (a history no longer
+    matches), and the suite's own config file may be skipped. Only a file outside the
+    invocation directory, with the rootdir moved above it past a config file, is reported.
+    """
+    found = []
+    for flag, value in zip(args, args[1:]):
+        if flag not in PATH_FLAGS or value.startswith("-"):
+            continue
+        path = (invocation_dir / value).resolve()
+        if not path.exists() or path.is_relative_to(invocation_dir.resolve()):
+            continue
+        here, root = invocation_dir.resolve(), rootpath.resolve()
+        if here == root or not here.is_relative_to(root):
+            continue
+        between = [d for d in [here, *here.parents] if d != root and d.is_relative_to(root)]
+        if any((d / name).is_file() for d in between for name in CONFIG_FILES):
+            found.append(
+                f"pytest-carbon: pytest took the value of {flag} {value} for a test path when it chose its rootdir"
+                f" (now {root}), so node ids and the config file are not this suite's own; write {flag}={value}"
+            )
+    return found
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     cli = {key: config.getoption(f"carbon_{key}") for key in FLAGS}
+    for message in misread_paths(config.invocation_params.args, config.invocation_params.dir, config.rootpath):
+        config.issue_config_time_warning(pytest.PytestConfigWarning(message), stacklevel=2)
     if _asked(config, cli):
         _start(config, cli)
     else:

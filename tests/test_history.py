@@ -476,3 +476,35 @@ def test_a_postgresql_server_that_goes_away_mid_write_gives_a_clear_error_and_ke
     assert "the run could not be written" in str(errors[0]) and "the store is as it was" in str(errors[0])
     with open_store(target, create=False) as s:
         assert len(s.runs()) == 1  # the earlier run, and nothing of the interrupted one
+
+
+def test_a_path_option_that_pytest_takes_for_a_test_path_is_named_with_the_fix(pytester, tmp_path_factory):
+    # pytest picks the rootdir before plugins load: an existing file given as "--opt VALUE"
+    # outside the suite counts as a test path, and the suite's config file is then skipped.
+    suite = pytester.mkdir("suite")
+    (suite / "pyproject.toml").write_text("[tool.pytest.ini_options]\nmarkers = ['mine']\n")
+    (suite / "test_one.py").write_text("import pytest\n@pytest.mark.mine\ndef test_one():\n    pass\n")
+    store = tmp_path_factory.mktemp("elsewhere") / "h.db"
+    store.touch()
+    os.chdir(suite)
+    spaced = pytester.runpytest_subprocess("--carbon", "--carbon-history", str(store), "-p", "no:randomly")
+    spaced.stdout.fnmatch_lines([f"*pytest-carbon: pytest took the value of --carbon-history {store} for a test path*write --carbon-history={store}"])
+    joined = pytester.runpytest_subprocess("--carbon", f"--carbon-history={store}", "-p", "no:randomly", "--strict-markers", "--carbon-json", "r.json")
+    assert joined.ret == 0 and "pytest took the value" not in joined.stdout.str()
+    assert json.loads((suite / "r.json").read_text())["tests"][0]["nodeid"] == "test_one.py::test_one"  # the suite's own rootdir
+
+
+def test_misread_paths_only_when_the_rootdir_moved_past_a_config_file(tmp_path):
+    from pytest_carbon.plugin import misread_paths
+
+    suite = tmp_path / "a" / "suite"
+    suite.mkdir(parents=True)
+    (tmp_path / "h.db").touch()
+    (suite / "in.db").touch()
+    args = ["--carbon-history", str(tmp_path / "h.db")]
+    assert misread_paths(args, suite, tmp_path) == []  # no config file was skipped
+    (suite / "pyproject.toml").write_text("")
+    assert len(misread_paths(args, suite, tmp_path)) == 1
+    assert misread_paths([f"--carbon-history={tmp_path / 'h.db'}"], suite, tmp_path) == []  # one word: not a test path
+    assert misread_paths(["--carbon-history", "in.db"], suite, suite) == []  # inside: the rootdir does not move
+    assert misread_paths(["--carbon-history", str(tmp_path / "absent.db")], suite, tmp_path) == []  # not there yet
