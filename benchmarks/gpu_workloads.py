@@ -38,9 +38,9 @@ RUNS = [
 
 
 def fmt_j(j: float | None) -> str:
-    if j is None:
-        return "?"
-    return f"{j:.3g} J" if j < 3600 else f"{j / 3600:.3g} Wh"
+    from pytest_carbon.units import format_energy
+
+    return "n/a" if j is None else str(format_energy(j))
 
 
 def _ci(ci: list[float] | None, fmt=fmt_j) -> str:

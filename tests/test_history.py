@@ -7,10 +7,8 @@ Store tests run on SQLite, and on PostgreSQL when ``CARBON_TEST_POSTGRES`` names
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import textwrap
@@ -20,69 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_carbon.history.stats import Threshold, ThresholdError, judge, parse_threshold, quartiles, sparkline, trend
 from pytest_carbon.history.store import VERSION, StoreError, open_store
 from pytest_carbon.history.store import testbed_key as bed_key
 
 PG = os.environ.get("CARBON_TEST_POSTGRES")
-
-
-# -- pure statistics -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("text", "kind", "value"), [("percent:10", "percent", 10.0), ("zscore:3", "zscore", 3.0), ("IQR:1.5", "iqr", 1.5), ("percent:10%", "percent", 10.0)])
-def test_thresholds_parse(text, kind, value):
-    assert parse_threshold(text) == Threshold(kind, value)
-
-
-@pytest.mark.parametrize("text", ["percent", "z:3", "zscore:", "zscore:abc", "iqr:-1", "percent:0", "zscore:inf", "zscore:nan"])
-def test_bad_thresholds_say_what_is_accepted(text):
-    with pytest.raises(ThresholdError, match="percent:10|positive, finite|not a number"):
-        parse_threshold(text)
-
-
-def test_percent_threshold_holds_a_value_to_the_mean_plus_the_percentage():
-    h = [10.0, 10.0, 10.0, 10.0]
-    assert judge(11.01, h, Threshold("percent", 10)).above  # limit 11
-    j = judge(10.99, h, Threshold("percent", 10))
-    assert not j.above and j.limit == pytest.approx(11.0) and j.mean == 10.0 and j.n == 4
-
-
-def test_zscore_threshold_holds_a_value_to_the_mean_plus_k_standard_deviations():
-    h = [9.0, 10.0, 11.0]  # mean 10, sample standard deviation 1
-    assert judge(13.01, h, Threshold("zscore", 3)).above
-    j = judge(12.99, h, Threshold("zscore", 3))
-    assert not j.above and j.limit == pytest.approx(13.0) and j.spread == pytest.approx(1.0)
-    assert "z = 2.99" in j.statistic
-
-
-def test_iqr_threshold_holds_a_value_to_q3_plus_k_iqrs():
-    h = [1.0, 2.0, 3.0, 4.0, 5.0]  # Q1 2, Q3 4 (linear interpolation), IQR 2: limit 4 + 1.5 x 2 = 7
-    assert quartiles(h) == (2.0, 3.0, 4.0)
-    assert judge(7.01, h, Threshold("iqr", 1.5)).above
-    assert not judge(6.99, h, Threshold("iqr", 1.5)).above
-
-
-def test_quartiles_agree_with_the_standard_librarys_inclusive_method():
-    for h in ([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0], [0.5, 0.25], [7.0, 7.0, 8.0]):
-        q = statistics.quantiles(h, n=4, method="inclusive")
-        assert quartiles(h) == pytest.approx((q[0], q[1], q[2]))
-
-
-def test_a_history_without_spread_judges_by_its_value():
-    h = [5.0, 5.0, 5.0]
-    assert judge(5.1, h, Threshold("zscore", 3)).above and not judge(5.0, h, Threshold("zscore", 3)).above
-    assert judge(5.1, h, Threshold("iqr", 1.5)).above
-
-
-def test_sparkline_scales_between_least_and_greatest_and_marks_unknowns():
-    assert sparkline([0.0, 7.0]) == "▁█"
-    assert sparkline([1.0, None, 3.0, 2.0]) == "▁·█▅"  # 2 is halfway: bar 4 of 0-7
-    assert sparkline([4.0, 4.0]) == "▅▅" and sparkline([None]) == "·"
-
-
-def test_trend_is_the_least_squares_slope_relative_to_the_mean():
-    assert trend([1.0, 2.0, 3.0]) == pytest.approx(0.5)  # slope 1, mean 2
-    assert trend([2.0, None, 2.0, 2.0]) == pytest.approx(0.0)
-    assert trend([1.0, 2.0]) is None
 
 
 # -- the store ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -405,3 +406,39 @@ def test_workload_batch_and_interval_options_are_checked(pytester):
         result = pytester.runpytest_subprocess(str(WORKLOADS), "-q", "-m", "sample", "-k", "tiny-2d-ddim", *args)
         assert result.ret == pytest.ExitCode.USAGE_ERROR, args
         result.stderr.fnmatch_lines([message])
+
+
+def _gpu_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_workloads", WORKLOADS.parent / "benchmarks" / "gpu_workloads.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
+
+
+def test_the_gpu_results_rows_carry_precision_batch_spread_interval_and_projections():
+    g = _gpu_script()
+    report = {"tests": [{
+        "nodeid": "test_ldm.py::test_train_diffusion[tutorial-2d]",
+        "info": {"precision": "fp16", "batch": 64, "steps_chosen_by": "step times steady: 95% interval +/-1.2% after 80 steps"},
+        "phases": [{"name": "train", "items": 80, "duration_s": 12.5, "energy_j": {"gpu:0": 5000.0, "total": 6000.0},
+                    "energy_j_per_item": 75.0, "per_item": {"mean_j": 74.0, "p10_j": 70.0, "p90_j": 79.0, "ci95_j": [73.0, 75.0]}}],
+        "projections": [{"label": "150,000 training iterations", "energy_j_per_item": 74.0, "energy_j": 1.11e7, "energy_j_ci95": [1.095e7, 1.125e7], "co2_g": 4200.0}],
+    }]}  # fmt: skip
+    (header, _, row) = g.phase_rows(report)
+    assert header.split(" | ")[2:5] == ["precision", "batch", "items"]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:6] == ["test_train_diffusion[tutorial-2d]", "train", "fp16", "64", "80", "12.50 s"]
+    assert cells[6:11] == ["1.39 Wh", "1.67 Wh", "74.0 J", "70.0 J - 79.0 J", "73.0 J - 75.0 J"]
+    assert cells[11].startswith("step times steady")
+    (_, _, proj) = g.projection_rows(report)
+    assert [c.strip() for c in proj.strip("|").split("|")] == ["test_train_diffusion[tutorial-2d]", "150,000 training iterations", "74.0 J", "3.08 kWh", "3.04 kWh - 3.12 kWh", "4.2 kg"]
+
+
+def test_the_gpu_script_says_plainly_when_there_is_no_gpu(capsys, monkeypatch):
+    g = _gpu_script()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(sys, "argv", ["gpu_workloads.py", "--out", os.devnull])
+    assert g.main() == 2
+    assert "gpu_workloads needs an NVIDIA GPU: torch.cuda.is_available() is False" in capsys.readouterr().err
