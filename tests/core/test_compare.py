@@ -202,3 +202,19 @@ def test_a_change_within_both_runs_combined_noise_is_not_a_regression():
     # Improvements inside the noise are not improvements either
     c = compare(run(1300.0, (10.0, 16.0)), run(1000.0, (8.0, 12.0)), 0.1, 50.0)
     assert c.improvements == []
+
+
+def test_largest_changes_are_the_five_biggest_by_size_whatever_their_sign_or_verdict():
+    base = _report({k: 100.0 for k in "abcdefg"})
+    head = _report({"a": 101.0, "b": 40.0, "c": 170.0, "d": 100.0, "e": 130.0, "f": 95.0, "g": 100.5})
+    d = compare(base, head, 0.10, 50.0).as_dict()
+    assert [(x["nodeid"], x["delta_j"]) for x in d["largest"]] == [("c", 70.0), ("b", -60.0), ("e", 30.0), ("f", -5.0), ("a", 1.0)]
+
+
+def test_a_changes_history_fields_appear_only_when_set():
+    from pytest_carbon.compare import Change
+
+    plain = Change("t", 1.0, 2.0, None, None).as_dict()
+    assert "decided_by" not in plain and "history" not in plain
+    judged = Change("t", 1.0, 2.0, None, None, decided_by="zscore:3: z = 4.00 (limit 3)", history={"n": 5}).as_dict()
+    assert judged["decided_by"] == "zscore:3: z = 4.00 (limit 3)" and judged["history"] == {"n": 5}
