@@ -447,3 +447,21 @@ def test_misread_paths_only_when_the_rootdir_moved_past_a_config_file(tmp_path):
     assert misread_paths([f"--carbon-history={tmp_path / 'h.db'}"], suite, tmp_path) == []  # one word: not a test path
     assert misread_paths(["--carbon-history", "in.db"], suite, suite) == []  # inside: the rootdir does not move
     assert misread_paths(["--carbon-history", str(tmp_path / "absent.db")], suite, tmp_path) == []  # not there yet
+
+
+def test_the_gate_judges_against_the_last_n_runs_of_the_branch_on_the_testbed(tmp_path):
+    from pytest_carbon.history.gate import against_history
+    from pytest_carbon.history.stats import Threshold
+
+    with open_store(str(tmp_path / "h.db")) as s:
+        for i in range(60):  # old runs at 500 J, the last ten at 100-109 J
+            s.add_run(_report({"t::a": 500.0 if i < 50 else 100.0 + (i - 50)}, sha=f"{i:040d}", started=f"2026-11-{1 + i // 24:02d}T{i % 24:02d}:00:00+00:00"))
+        s.add_run(_report({"t::a": 1.0}, branch="feature", started="2026-11-30T00:00:00+00:00"))  # another branch: not the baseline
+        s.add_run(_report({"t::a": 1.0}, cpu="Other CPU", started="2026-11-30T00:00:00+00:00"))  # another testbed
+        head = _report({"t::a": 130.0}, started="2026-11-30T01:00:00+00:00")
+        c = against_history(s, head, "main", Threshold("percent", 10), last=10, min_delta_j=5.0)
+    (reg,) = c.regressions
+    assert reg.history["n"] == 10 and reg.history["values_j"] == [100.0 + k for k in range(10)]
+    assert reg.base_j == pytest.approx(104.5) and reg.decided_by == "percent:10: +24.4% vs the mean (limit +10%)"
+    assert reg.history["shas"] == [f"{i:040d}" for i in range(50, 60)]
+    assert c.method == "history: the last 10 runs of main on this testbed, percent:10"

@@ -37,7 +37,9 @@ def against_history(
     run = head.get("run") or {}
     testbed = testbed_key(run)
     runs = [r for r in store.runs(testbed=testbed, branch=branch, unbranched=branch is None) if r.run_uid != run.get("id")]
-    series = store.series(runs)
+    # The newest runs only: a test's last N comparable points are among them unless it was
+    # absent or unknown in most of them; a long history is not read whole for each run.
+    series = store.series(runs[-max(5 * last, 50) :])
     c = Comparison(max_regression, min_delta_j)
     where = branch or "no branch (outside git)"
     c.method = f"history: the last {last} runs of {where} on this testbed, {threshold}"
