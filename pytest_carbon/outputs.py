@@ -118,6 +118,12 @@ def write_all(
     return [m for m in written if m]
 
 
+def _why(e: Exception) -> str:
+    from .history.store import StoreError
+
+    return str(e) if isinstance(e, StoreError) else f"the report lacks a field or has one of the wrong type ({type(e).__name__}: {e})"
+
+
 def history(settings: Settings, report: dict[str, Any], rootdir: Path) -> tuple[Comparison | None, list[str]]:
     """Judge the run against the history (``--carbon-baseline history``) and append it to the
     store (``--carbon-history``); (the comparison or None, the lines to show). A store that
@@ -140,20 +146,22 @@ def history(settings: Settings, report: dict[str, Any], rootdir: Path) -> tuple[
     branch = s.history_branch or (default_branch(rootdir) if own else None)
     with store:
         shown = store.where
+        # A report a pytest_carbon_update_json hook reshaped can lack fields: any failure here
+        # is an ERROR line, never a lost run (the report and the outcomes are written anyway).
         try:  # each test over the baseline branch's last runs, then this one: charts, sparklines
             report["history"] = trends(store, report, branch, s.history_last)
-        except StoreError as e:
-            lines.append(f"ERROR: carbon history: {e}; the report has no trends")
+        except (StoreError, KeyError, TypeError, AttributeError, ValueError) as e:
+            lines.append(f"ERROR: carbon history: {_why(e)}; the report has no trends")
         if s.baseline == "history":
             threshold = s.threshold or Threshold("percent", 10.0)
             try:
                 comparison = against_history(store, report, branch, threshold, s.history_last, s.min_delta, s.max_regression)
-            except StoreError as e:
-                lines.append(f"ERROR: carbon history: {e}; not judged against the history")
+            except (StoreError, KeyError, TypeError, AttributeError, ValueError) as e:
+                lines.append(f"ERROR: carbon history: {_why(e)}; not judged against the history")
         try:
             added = store.add_run(report)
-        except StoreError as e:
-            lines.append(f"ERROR: carbon history: {e}")
+        except (StoreError, KeyError, TypeError, AttributeError, ValueError) as e:
+            lines.append(f"ERROR: carbon history: {_why(e)}; this run is not in the history")
         else:
             lines.append(f"carbon history: this run {'appended to' if added else 'was already in'} {shown}")
     return comparison, lines

@@ -465,3 +465,12 @@ def test_the_gate_judges_against_the_last_n_runs_of_the_branch_on_the_testbed(tm
     assert reg.base_j == pytest.approx(104.5) and reg.decided_by == "percent:10: +24.4% vs the mean (limit +10%)"
     assert reg.history["shas"] == [f"{i:040d}" for i in range(50, 60)]
     assert c.method == "history: the last 10 runs of main on this testbed, percent:10"
+
+
+def test_a_hook_that_reshapes_the_report_costs_the_history_not_the_run(pytester):
+    pytester.makeconftest("def pytest_carbon_update_json(config, report):\n    for t in report['tests']:\n        del t['nodeid']\n")
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+    result = pytester.runpytest_subprocess("--carbon", "--carbon-history", "h.db", "--carbon-baseline", "history", "--carbon-json", "r.json")
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    result.stdout.fnmatch_lines(["ERROR: carbon history: the report lacks a field*this run is not in the history", "*1 passed*"])
+    assert (pytester.path / "r.json").is_file()
