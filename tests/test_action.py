@@ -44,7 +44,7 @@ def test_the_gate_step_keeps_a_history_and_judges_against_it(pytester):
     pytester.makepyfile(test_suite=SUITE)
     env = {
         "PYTEST_ARGS": "test_suite.py -p no:randomly -p no:cacheprovider --carbon --carbon-meter constant:cpu=100W",
-        "MAX_REGRESSION": "10%", "MIN_DELTA": "5J", "HISTORY": "true", "THRESHOLD": "zscore:3",
+        "MAX_REGRESSION": "10%", "MIN_DELTA": "10J", "HISTORY": "true", "THRESHOLD": "zscore:3",
         "DEFAULT_BRANCH": "main", "GITHUB_REF_NAME": "main",
     }  # fmt: skip
     for _ in range(3):  # three runs of the default branch fill the history
@@ -63,7 +63,7 @@ def test_the_gate_step_keeps_a_history_and_judges_against_it(pytester):
 def test_without_history_the_gate_step_compares_with_the_baseline_report(pytester):
     pytester.makepyfile(test_suite=SUITE)
     env = {"PYTEST_ARGS": "test_suite.py -p no:randomly --carbon --carbon-meter constant:cpu=100W", "MAX_REGRESSION": "10%",
-           "MIN_DELTA": "5J", "HISTORY": "false", "THRESHOLD": "percent:10", "DEFAULT_BRANCH": "main"}  # fmt: skip
+           "MIN_DELTA": "10J", "HISTORY": "false", "THRESHOLD": "percent:10", "DEFAULT_BRANCH": "main"}  # fmt: skip
     code, outputs, log = _run_step(pytester.path, **env)
     assert code == 0 and outputs["verdict"] == "pass", log[-3000:]
     (pytester.path / "carbon-baseline").mkdir()
