@@ -16,6 +16,7 @@ import json
 import sys
 from typing import Any
 
+from .cli import _fail
 from .report.comment import Runner, render
 from .report.github import COMMENT_MARKER
 
@@ -30,11 +31,6 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--min-delta", default="50J", help="with --baseline: absolute growth below which nothing regresses (default 50J)")
     c.add_argument("--find-own", metavar="LOGIN", help="print the id of LOGIN's comment with the marker, from comments JSON on stdin")
     c.set_defaults(func=run)
-
-
-def _fail(msg: str) -> int:
-    print(f"pytest-carbon: {msg}", file=sys.stderr)
-    return 4
 
 
 def _pairs(items: list[str], what: str) -> list[tuple[str, str]] | str:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from .cli import _fail
 from .history.stats import sparkline, trend
 from .history.store import Point, RunRow, Store, StoreError, open_store
 
@@ -27,11 +28,6 @@ def add_parsers(sub: Any) -> None:
     h.add_argument("--since", metavar="SHA|DATE", help="the change since the first run at this commit (or on this date, YYYY-MM-DD)")
     h.add_argument("--json", action="store_true", help="print JSON for machines instead of a table")
     h.set_defaults(func=run)
-
-
-def _fail(msg: str) -> int:
-    print(f"pytest-carbon: {msg}", file=sys.stderr)
-    return 4
 
 
 def _default_store() -> str | None:
