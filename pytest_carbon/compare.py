@@ -79,6 +79,15 @@ class Comparison:
     def failed(self) -> bool:
         return bool(self.regressions)
 
+    def settle(self) -> None:
+        """Once every test is placed: regressions largest first, improvements largest first,
+        and the totals of the tests compared on both sides."""
+        self.regressions.sort(key=lambda x: -(x.delta_j or 0.0))
+        self.improvements.sort(key=lambda x: x.delta_j or 0.0)
+        compared = [*self.regressions, *self.improvements, *self.unchanged]
+        self.base_total_j = sum(ch.base_j or 0.0 for ch in compared)
+        self.head_total_j = sum(ch.head_j or 0.0 for ch in compared)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
@@ -157,10 +166,7 @@ def compare(base: dict[str, Any], head: dict[str, Any], max_regression: float = 
     for nodeid, b in btests.items():
         if nodeid not in htests:
             c.removed.append(Change(nodeid, b["energy_j"].get("total"), None, b.get("co2_g"), None, b.get("file"), b.get("line")))
-    c.regressions.sort(key=lambda x: -(x.delta_j or 0.0))
-    c.improvements.sort(key=lambda x: x.delta_j or 0.0)
-    c.base_total_j = sum(ch.base_j or 0.0 for ch in [*c.regressions, *c.improvements, *c.unchanged])
-    c.head_total_j = sum(ch.head_j or 0.0 for ch in [*c.regressions, *c.improvements, *c.unchanged])
+    c.settle()
 
     bm, hm = _methods(base), _methods(head)
     if bm != hm:

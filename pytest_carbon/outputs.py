@@ -129,7 +129,7 @@ def history(settings: Settings, report: dict[str, Any], rootdir: Path) -> tuple[
     store (``--carbon-history``); (the comparison or None, the lines to show). A store that
     cannot be opened, read or written gives an ``ERROR`` line: the report and the tests'
     outcomes stand."""
-    from .history.gate import against_history, trends
+    from .history.gate import against_history, load_window, trends
     from .history.stats import Threshold
     from .history.store import StoreError, open_store
     from .runinfo import default_branch
@@ -148,16 +148,15 @@ def history(settings: Settings, report: dict[str, Any], rootdir: Path) -> tuple[
         shown = store.where
         # A report a pytest_carbon_update_json hook reshaped can lack fields: any failure here
         # is an ERROR line, never a lost run (the report and the outcomes are written anyway).
-        try:  # each test over the baseline branch's last runs, then this one: charts, sparklines
-            report["history"] = trends(store, report, branch, s.history_last)
+        try:  # the baseline branch's newest runs, read once for the trends and the judgement
+            window = load_window(store, report, branch, s.history_last)
+            # each test over those runs, then this one: charts, sparklines
+            report["history"] = trends(store, report, branch, s.history_last, window)
+            if s.baseline == "history":
+                threshold = s.threshold or Threshold("percent", 10.0)
+                comparison = against_history(store, report, branch, threshold, s.history_last, s.min_delta, s.max_regression, window)
         except (StoreError, KeyError, TypeError, AttributeError, ValueError) as e:
-            lines.append(f"ERROR: carbon history: {_why(e)}; the report has no trends")
-        if s.baseline == "history":
-            threshold = s.threshold or Threshold("percent", 10.0)
-            try:
-                comparison = against_history(store, report, branch, threshold, s.history_last, s.min_delta, s.max_regression)
-            except (StoreError, KeyError, TypeError, AttributeError, ValueError) as e:
-                lines.append(f"ERROR: carbon history: {_why(e)}; not judged against the history")
+            lines.append(f"ERROR: carbon history: {_why(e)}; the report has no trends and is not judged against the history")
         try:
             added = store.add_run(report)
         except (StoreError, KeyError, TypeError, AttributeError, ValueError) as e:

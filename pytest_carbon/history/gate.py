@@ -9,6 +9,7 @@ comparable run, and the comparison says so. Energy (J) is compared, never CO2.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..compare import INTERRUPTED, Change, Comparison, compare
@@ -22,6 +23,27 @@ def comparable(points: Sequence[Point]) -> list[Point]:
     return [p for p in points if p.energy_j is not None and p.outcome != INTERRUPTED and not p.run.interrupted]
 
 
+@dataclass(frozen=True)
+class Window:
+    """The history a run is judged and drawn against, read once per run."""
+
+    testbed: str
+    runs: list[RunRow]  # the newest runs of the branch on the head's testbed, oldest first
+    series: dict[str, list[Point]]  # each test's points over those runs
+
+
+def load_window(store: Store, head: dict[str, Any], branch: str | None, last: int = 10) -> Window:
+    """The runs of ``branch`` on ``head``'s testbed (the head's own run left out, should it be
+    stored already; ``branch`` None: the runs made outside git or on a detached head), the
+    newest only: a test's last ``last`` comparable points are among them unless it was absent
+    or unknown in most of them, and a long history is not read whole for each run."""
+    run = head.get("run") or {}
+    testbed = testbed_key(run)
+    runs = [r for r in store.runs(testbed=testbed, branch=branch, unbranched=branch is None) if r.run_uid != run.get("id")]
+    runs = runs[-max(5 * last, 50) :]
+    return Window(testbed, runs, store.series(runs))
+
+
 def against_history(
     store: Store,
     head: dict[str, Any],
@@ -30,16 +52,12 @@ def against_history(
     last: int = 10,
     min_delta_j: float = 50.0,
     max_regression: float = 0.10,
+    window: Window | None = None,
 ) -> Comparison:
-    """``head`` (a report) judged test by test against ``store``'s runs of ``branch`` on the
-    head's testbed (the head's own run left out, should it be stored already). ``branch``
-    None: the runs made outside git (or on a detached head), as the head was."""
-    run = head.get("run") or {}
-    testbed = testbed_key(run)
-    runs = [r for r in store.runs(testbed=testbed, branch=branch, unbranched=branch is None) if r.run_uid != run.get("id")]
-    # The newest runs only: a test's last N comparable points are among them unless it was
-    # absent or unknown in most of them; a long history is not read whole for each run.
-    series = store.series(runs[-max(5 * last, 50) :])
+    """``head`` (a report) judged test by test against its history (:func:`load_window`,
+    read here unless given)."""
+    w = window or load_window(store, head, branch, last)
+    testbed, runs, series = w.testbed, w.runs, w.series
     c = Comparison(max_regression, min_delta_j)
     where = branch or "no branch (outside git)"
     c.method = f"history: the last {last} runs of {where} on this testbed, {threshold}"
@@ -77,10 +95,7 @@ def against_history(
             c.improvements.append(ch)
         else:
             c.unchanged.append(ch)
-    c.regressions.sort(key=lambda x: -(x.delta_j or 0.0))
-    c.improvements.sort(key=lambda x: x.delta_j or 0.0)
-    c.base_total_j = sum(ch.base_j or 0.0 for ch in [*c.regressions, *c.improvements, *c.unchanged])
-    c.head_total_j = sum(ch.head_j or 0.0 for ch in [*c.regressions, *c.improvements, *c.unchanged])
+    c.settle()
     if not runs:
         c.warnings.append(f"the history has no earlier run of {where} on this testbed ({testbed}); nothing was compared")
     if fallback:
@@ -100,13 +115,13 @@ def _as_report(p: Point, nodeid: str) -> dict[str, Any]:
     return {"tests": [{"nodeid": nodeid, "energy_j": {"total": p.energy_j}, "co2_g": p.co2_g, "outcome": p.outcome}]}
 
 
-def trends(store: Store, head: dict[str, Any], branch: str | None, last: int = 10) -> dict[str, Any]:
-    """Each of ``head``'s tests over the last ``last`` runs of ``branch`` on its testbed, then
-    the head itself (marked ``head``): the report's ``history``, for charts and sparklines."""
+def trends(store: Store, head: dict[str, Any], branch: str | None, last: int = 10, window: Window | None = None) -> dict[str, Any]:
+    """Each of ``head``'s tests over the last ``last`` runs of its history (:func:`load_window`,
+    read here unless given), then the head itself (marked ``head``): the report's ``history``,
+    for charts and sparklines."""
+    w = window or load_window(store, head, branch, last)
     run = head.get("run") or {}
-    testbed = testbed_key(run)
-    runs = [r for r in store.runs(testbed=testbed, branch=branch, unbranched=branch is None) if r.run_uid != run.get("id")][-last:]
-    series = store.series(runs)
+    testbed, runs, series = w.testbed, w.runs[-last:], w.series
     tests: dict[str, Any] = {}
     for t in head.get("tests") or []:
         by_run = {p.run.id: p for p in series.get(t["nodeid"], [])}
