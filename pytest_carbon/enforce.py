@@ -20,12 +20,14 @@ import pytest
 
 from . import steps
 from .assemble import interval_of, marks_in
-from .budget import Budget, PhaseCheck, for_phase, judge
+from .budget import Budget, PhaseCheck, fails, for_phase, judge
 from .records import PhaseRecord
 from .selection import rename_hint
 from .report import verdicts
 
 if TYPE_CHECKING:
+    from .compare import Comparison
+    from .results import RunResult
     from .session import CarbonSession
 
 
@@ -118,3 +120,25 @@ class BudgetEnforcer:
             report.longrepr = BudgetFailure(text, rec.location[0], rec.location[1])  # type: ignore[assignment]
         else:
             report.sections.append(("carbon budget", text))
+
+
+def run_failures(result: RunResult, budget_mode: str, xdist_controller: bool, comparison: Comparison | None) -> tuple[int, list[str]]:
+    """How many failures the plugin adds to pytest's count, and the lines that say why.
+
+    In process, an over-budget test already failed in its own report. Under xdist the
+    verdicts come after the tests: one ``FAIL`` line each. A session budget and a baseline
+    regression fail the run as a whole.
+    """
+    enforce = budget_mode == "enforce"
+    failures, lines = 0, []
+    if enforce and xdist_controller:
+        for t in result.tests:
+            failing = [v for v in t.violations if fails(v)]
+            failures += bool(failing)
+            lines += [f"FAIL {t.nodeid}: {verdicts.headline(v)}" for v in failing]
+    budgets = result.budgets
+    if enforce and budgets is not None and any(fails(v) for v in budgets.session_violations):
+        failures += 1
+    if comparison is not None and comparison.failed:
+        failures += 1
+    return failures, lines

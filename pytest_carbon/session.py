@@ -22,7 +22,7 @@ import pytest
 from . import intensity as intensity_mod
 from . import outcomes, outputs
 from .assemble import Budgets, Meters, build_run
-from .budget import Budget, Measurement, Verdict, fails, for_test, judge_session
+from .budget import Budget, Measurement, Verdict, for_test, judge_session
 from .compare import Comparison, compare
 from .config import Settings
 from .meters import LoadProbe, MeterUnavailable, open_meters
@@ -42,9 +42,8 @@ class CarbonSession:
         self.meter_notes: list[str] = []
         self.records: list[TestRecord | Plain] = []  # finished tests (see records.keep)
         self._current: TestRecord | None = None  # made when asked for (fixture, xdist), else None
-        self._open: tuple[str, tuple[str, int | None, str], int] | None = None  # the running test
+        self._open: tuple[str, tuple[str, int | None, str], int, int] | None = None  # the running test
         self._measured: set[str] = set()
-        self._edge: Any = int  # a test's edge: the identity, or Sampler.edge once one reads
         self.started_wall = dt.datetime.now(dt.timezone.utc)
         self.result: RunResult | None = None  # from finish() until the outputs are written
         self.failures = 0  # what the plugin adds to pytest's count of failures (run_failures)
@@ -61,6 +60,7 @@ class CarbonSession:
         self.xdist_controller = not self.worker and getattr(config.option, "dist", "no") != "no"
         self.recording = False  # windows are being recorded (a sampler runs, or this is a worker)
         self._watch: Any = None  # outcomes.FromStats or FromHook, from the session's start
+        self._stats: dict[str, list[Any]] | None = None  # FromStats's, read inline on the hot path
         self._markers: dict[str, Budget | None] = {}  # xdist controller: marker budgets by node id
         self._visible: dict[str, str | None] = {}  # xdist controller: each test's CUDA_VISIBLE_DEVICES
         self.intensity = settings.place or intensity_mod.resolve(
@@ -86,6 +86,7 @@ class CarbonSession:
             self.config.pluginmanager.register(ControllerReports(self), "carbon-xdist-controller")
         else:
             self._watch = outcomes.watch(self.config)  # each test's outcome from its reports
+            self._stats = getattr(self._watch, "stats", None)
         if self.worker:
             from .xdist import WorkerRecorder
 
@@ -98,7 +99,7 @@ class CarbonSession:
             raise pytest.UsageError(f"pytest-carbon: {e}") from None
         self.sampler = Sampler(meters, s.interval_s, probe)
         # Sparse unless an xdist controller, which sees no test's edges: its workers run them.
-        self.sampler.sparse, self._edge = self.sampler.cheap and not self.xdist_controller, self.sampler.edge
+        self.sampler.sparse = self.sampler.cheap and not self.xdist_controller
         self.sampler.start()
         self._sigterm = term_as_interrupt()
 
@@ -111,7 +112,7 @@ class CarbonSession:
         """The record of the test being run, if it is ``nodeid`` and measured."""
         rec = self._current
         if rec is None and self._open is not None and self._open[0] == nodeid:
-            rec = self._current = TestRecord(*self._open)
+            rec = self._current = TestRecord(*self._open[:3])
         return rec if rec is not None and rec.nodeid == nodeid else None
 
     def measure_live(self, t0: int, t1: int) -> Window:
@@ -192,28 +193,49 @@ class CarbonSession:
             session.testsfailed += self.failures
         return result
 
-    # The hot path: logstart/logfinish bracket a test's whole protocol (setup, call,
-    # teardown) and cost two plain hook calls, cheaper than a wrapper around the protocol.
+    # The hot path: logstart/logfinish bracket a test's whole protocol (setup, call, teardown)
+    # and cost two plain hook calls, cheaper than a wrapper around the protocol. Their bodies
+    # call nothing of the plugin's in the common case: between two tests pytest's own code
+    # has pushed this one out of the CPU's caches, so each call costs several times what it
+    # costs in a loop (outcomes.FromStats and Sampler.edge, inline; see docs/overhead.md).
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         if nodeid in self._measured and self.recording:
-            self._watch.start(nodeid)
+            st = self._stats
+            if st is None:
+                mark = self._watch.start(nodeid)
+            else:  # FromStats.start
+                mark = sum(map(len, st.values())) - len(st.get("", ())) - len(st.get("passed", ()))
+                w = self._watch
+                if mark != w.others:
+                    w.others, w.at = mark, list(map(len, st.values()))
+            now = time.monotonic_ns()
+            s = self.sampler
+            if s is not None and now >= s.edge_due_ns:
+                now = s.edge(now)
             # A plain test is a tuple until it ends; its record is made only if something asks
             # for it (the fixture, a budget verdict).
-            self._open = (nodeid, location, self._edge(time.monotonic_ns()))
+            self._open = (nodeid, location, now, mark)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         o = self._open
         if o is not None:
             t1 = time.monotonic_ns()
+            st = self._stats
+            if st is not None and sum(map(len, st.values())) - len(st.get("", ())) - len(st.get("passed", ())) == o[3]:
+                outcome = "passed"  # no report outside a plain pass's categories since it started
+            else:
+                outcome = self._watch.outcome(o[0], o[3])
             rec = self._current
             if rec is None:
-                self.records.append((o[0], o[1], o[2], t1, self._watch.outcome()))
+                self.records.append((o[0], o[1], o[2], t1, outcome))
             else:
-                rec.t1, rec.outcome = t1, self._watch.outcome()
+                rec.t1, rec.outcome = t1, outcome
                 self.records.append(keep(rec))
                 self._current = None
             self._open = None
-            self._edge(t1)
+            s = self.sampler
+            if s is not None and t1 >= s.edge_due_ns:
+                s.edge(t1)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -252,7 +274,7 @@ class CarbonSession:
     def finish(self, interrupted: bool) -> None:
         """Stop measuring, build the results and write every output (once)."""
         assert self.sampler is not None
-        rec = self._current or (TestRecord(*self._open) if self._open is not None else None)
+        rec = self._current or (TestRecord(*self._open[:3]) if self._open is not None else None)
         if rec is not None:  # interrupted inside a test: keep what it measured until now
             rec.t1 = time.monotonic_ns()
             rec.outcome = "interrupted"
@@ -293,7 +315,10 @@ class CarbonSession:
         self._compare()
         self.messages += outputs.write_all(self.settings, self.report, self.comparison, self.sampler.record)
         if not interrupted:
-            self.failures = self.run_failures()
+            from .enforce import run_failures
+
+            self.failures, lines = run_failures(self.result, self.settings.budget_mode, self.xdist_controller, self.comparison)
+            self.messages += lines
         if every:  # now keep only the entries the terminal shows: ten thousand kept to the
             # end of the session would be walked by every later full garbage collection
             self.report = outputs.only_tests(self.report, {t.nodeid for t in self._summary_tests()})
@@ -372,27 +397,3 @@ class CarbonSession:
             self.messages.append(f"ERROR: the baseline {s.baseline} is damaged ({type(e).__name__}: {e}); not compared")
         else:
             self.report["comparison"] = self.comparison.as_dict()
-
-    def run_failures(self) -> int:
-        """How many failures the plugin adds to pytest's count, and the lines that say why.
-
-        In process, an over-budget test already failed in its own report. Under xdist the
-        verdicts come after the tests: one ``FAIL`` line each. A session budget and a baseline
-        regression fail the run as a whole.
-        """
-        assert self.result is not None, "called by finish() once the results are built"
-        enforce = self.settings.budget_mode == "enforce"
-        failures = 0
-        if enforce and self.xdist_controller:
-            from .report.verdicts import headline
-
-            for t in self.result.tests:
-                failing = [v for v in t.violations if fails(v)]
-                failures += bool(failing)
-                self.messages += [f"FAIL {t.nodeid}: {headline(v)}" for v in failing]
-        budgets = self.result.budgets
-        if enforce and budgets is not None and any(fails(v) for v in budgets.session_violations):
-            failures += 1
-        if self.comparison is not None and self.comparison.failed:
-            failures += 1
-        return failures

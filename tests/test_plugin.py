@@ -188,7 +188,7 @@ def test_outcomes_from_the_kept_reports_match_a_report_hook():
     for expected, reports in cases.items():
         stats: dict = {"": [], "passed": [rep("other", "call", "passed")], "failed": [rep("other", "call", "failed")]}
         via_stats, via_hook = FromStats(stats), FromHook()
-        via_stats.start("t")
+        mark = via_stats.start("t")
         via_hook.start("t")
         for r in reversed(reports):  # categories lose the order: teardown's may come first
             key = ("xpassed" if r.outcome == "passed" else "xfailed") if hasattr(r, "wasxfail") else ("" if r.when != "call" and r.outcome == "passed" else category[r.outcome])
@@ -197,7 +197,30 @@ def test_outcomes_from_the_kept_reports_match_a_report_hook():
             via_hook.pytest_runtest_logreport(r)
         via_hook.pytest_runtest_logreport(rep("other", "call", "failed"))  # another test's report: not this one's
         stats.setdefault("warnings", []).append(R(nodeid="t", message="w"))  # no `when`: not a test phase
-        assert via_stats.outcome() == via_hook.outcome() == expected, expected
+        assert via_stats.outcome("t", mark) == via_hook.outcome("t", 0) == expected, expected
+
+
+def test_outcomes_from_stats_across_tests_keep_their_lengths_only_while_no_other_category_grows():
+    """A report outside the plain categories between tests (a warning recorded after a test's
+    end) moves the count: the next test takes new lengths, so an old report is not its own."""
+    from types import SimpleNamespace as R
+
+    from pytest_carbon.outcomes import FromStats
+
+    def rep(nodeid, when, outcome):
+        return R(nodeid=nodeid, when=when, outcome=outcome, failed=outcome == "failed", skipped=outcome == "skipped", passed=outcome == "passed")
+
+    stats: dict = {}
+    w = FromStats(stats)
+    seen = []
+    for nodeid, call in (("a", "failed"), ("b", "passed"), ("a", "skipped"), ("c", "failed"), ("d", "passed")):
+        mark = w.start(nodeid)
+        stats.setdefault("", []).append(rep(nodeid, "setup", "passed"))
+        stats.setdefault(call, []).append(rep(nodeid, "call", call))
+        stats.setdefault("", []).append(rep(nodeid, "teardown", "passed"))
+        seen.append(w.outcome(nodeid, mark))
+        stats.setdefault("warnings", []).append(R(nodeid=nodeid, message="after the test"))
+    assert seen == ["failed", "passed", "skipped", "failed", "passed"]  # "a" again: its earlier failure is not this run's
 
 
 def test_approximate_flag_for_windows_shorter_than_the_meter_resolution(pytester, no_nvml, monkeypatch):
