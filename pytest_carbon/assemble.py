@@ -9,6 +9,7 @@ made at the end (xdist), and extrapolates projections.
 from __future__ import annotations
 
 import heapq
+from operator import add, itemgetter, or_, sub
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -16,7 +17,7 @@ from .attribution import ChannelAttribution, Claim, attribute
 from .budget import Budget, BudgetTable, PhaseCheck, Verdict, Violation, for_phase, for_test, judge
 from .projection import Projection, project
 from . import steps
-from .records import NOT_JUDGED, PhaseRecord, TestRecord
+from .records import NOT_JUDGED, PhaseRecord, Plain, TestRecord, full, keep
 from .results import Attempt, BudgetSummary, Judged, PhaseResult, RunResult, TestResult, Totals, Window, measure_window, measure_parts
 from .timeline import NO_LOAD, Channel, LoadSeries, WindowEnergy
 
@@ -53,15 +54,27 @@ ClaimsOf = Callable[[TestRecord], "frozenset[str] | None"]
 
 
 class _Measurer:
-    def __init__(self, meters: Meters, records: Sequence[TestRecord], claims_of: ClaimsOf):
+    def __init__(self, meters: Meters, records: Sequence[TestRecord | Plain], claims_of: ClaimsOf | None):
         self.meters = meters
-        self.claims = {id(r): claims_of(r) for r in records}
-        spans = [Claim(a, b, self.claims[id(r)]) for r in records for a, b in r.spans()]
-        points = [t for r in records for p in r.phases for t in (p.t0, p.t1)]
+        self.claims_of = claims_of
+        # A compact record (a plain test's tuple) is one window; claims are plain tuples too.
+        compact = [r for r in records if isinstance(r, tuple)]
+        records_ = [r for r in records if not isinstance(r, tuple)]
+        spans: list[tuple[int, int, frozenset[str] | None]]
+        if claims_of is None:
+            spans = [(r[2], r[3], None) for r in compact]
+        else:
+            spans = [(r[2], r[3], claims_of(full(r))) for r in compact]
+        spans += [(a, b, self.claim(r)) for r in records_ for a, b in r.spans()]
+        points = [t for r in records_ for p in r.phases for t in (p.t0, p.t1)]
         # Per-item chunks of phases with step() marks, each at least the coarsest resolution.
         self.resolution_ns = steps.coarsest_ns(meters.resolution_s)
-        points += [t for r in records for p in r.phases if p.marks for t in steps.points(p.t0, marks_in(p), p.warmup, self.resolution_ns)]
+        points += [t for r in records_ for p in r.phases if p.marks for t in steps.points(p.t0, marks_in(p), p.warmup, self.resolution_ns)]
         self.per_channel, self.totals = attribute(meters.channels, spans, points)
+
+    def claim(self, r: TestRecord) -> frozenset[str] | None:
+        """The channels a test shares in: all (None) unless its xdist worker named its GPUs."""
+        return None if self.claims_of is None else self.claims_of(r)
 
     def window(self, spans: Sequence[tuple[int, int]], claims: frozenset[str] | None) -> Window:
         m = self.meters
@@ -135,53 +148,59 @@ def _phase_violations(verdict: Verdict | None, name: str) -> tuple[Violation, ..
 
 
 def _top_groups(
-    mz: _Measurer, groups: list[Sequence[TestRecord]], top: int, verdicts: Mapping[str, Verdict], budgeted: Mapping[str, Budget]
-) -> tuple[list[Sequence[TestRecord]], int]:
+    mz: _Measurer, groups: list[Sequence[TestRecord | Plain]], top: int, verdicts: Mapping[str, Verdict], budgeted: Mapping[str, Budget]
+) -> tuple[list[Sequence[TestRecord | Plain]], int]:
     """(the groups to build in full, how many of the others are approximate): every group
-    but the plain tests outside the ``top`` by CO2eq (see ``build_run``)."""
-    res = mz.meters.resolution_s
-    scored: list[tuple[int, float]] = []  # (index, CO2 g; -1.0 unknown) of each plain test
-    approx: dict[int, bool] = {}
-    for i, group in enumerate(groups):
-        r = group[0]
-        if len(group) > 1 or r.phases or r.projections or r.pauses or r.nodeid in verdicts or r.nodeid in budgeted:
-            continue
-        claims = mz.claims[id(r)]
-        duration_s = (r.t1 - r.t0) / 1e9
-        total: float | None = 0.0
-        approx[i] = False
-        for name, ca in mz.per_channel.items():
-            if claims is None or name in claims:
-                covered, gap = ca.between(r.t0, r.t1)
-                total = None if gap or total is None else total + covered
-                approx[i] = approx[i] or duration_s < res.get(name, 0.0)
-        scored.append((i, -1.0 if total is None else total * mz.meters.g_per_j))
-    keep = {i for i, _ in heapq.nlargest(top, scored, key=lambda s: s[1])} if top > 0 else set()
-    dropped = {i for i, _ in scored} - keep
-    return [g for i, g in enumerate(groups) if i not in dropped], sum(1 for i in dropped if approx[i])
+    but the plain tests outside the ``top`` by CO2eq (see ``build_run``).
+
+    A plain test is one compact record (one run, only a window) with no budget or verdict;
+    with every channel shared by all tests (no xdist claims), they are scored in bulk: each
+    channel's share between the test's ends, summed over channels, unknown (-1) with a gap.
+    """
+    if mz.claims_of is not None:
+        return groups, 0
+    at = [i for i, g in enumerate(groups) if len(g) == 1 and type(g[0]) is tuple and g[0][0] not in verdicts and g[0][0] not in budgeted]
+    t0s = [groups[i][0][2] for i in at]  # type: ignore[index]
+    t1s = [groups[i][0][3] for i in at]  # type: ignore[index]
+    total: list[float] = [0.0] * len(at)
+    gapped: list[int] = [0] * len(at)
+    for ca in mz.per_channel.values():
+        index, share, uncovered = ca._index, ca._share, ca._uncovered
+        i0s, i1s = list(map(index.__getitem__, t0s)), list(map(index.__getitem__, t1s))
+        total = list(map(add, total, map(sub, map(share.__getitem__, i1s), map(share.__getitem__, i0s))))
+        gapped = list(map(or_, gapped, map(sub, map(uncovered.__getitem__, i1s), map(uncovered.__getitem__, i0s))))
+    g = mz.meters.g_per_j
+    scored = [(i, -1.0 if gap else e * g) for i, e, gap in zip(at, total, gapped)]
+    shown = {i for i, _ in heapq.nlargest(top, scored, key=itemgetter(1))} if top > 0 else set()
+    dropped = set(at) - shown
+    # Shorter than a channel's resolution: approximate (every channel is each test's here).
+    coarsest = max((mz.meters.resolution_s.get(name, 0.0) for name in mz.per_channel), default=0.0)
+    approximate = sum(1 for i, a, b in zip(at, t0s, t1s) if (b - a) / 1e9 < coarsest and i in dropped)
+    return [g for i, g in enumerate(groups) if i not in dropped], approximate
 
 
-def _by_nodeid(records: Sequence[TestRecord]) -> list[Sequence[TestRecord]]:
+def _by_nodeid(records: Sequence[TestRecord | Plain]) -> list[Sequence[TestRecord | Plain]]:
     """Records grouped by test, in the order the tests first ran (reruns join their test)."""
     groups: dict[str, Any] = {}  # a record, or a list once a test has a second attempt
     for r in records:
-        g = groups.get(r.nodeid)
+        nodeid = r[0] if type(r) is tuple else r.nodeid  # type: ignore[union-attr]
+        g = groups.get(nodeid)
         if g is None:
-            groups[r.nodeid] = r
+            groups[nodeid] = r
         elif isinstance(g, list):
             g.append(r)
         else:
-            groups[r.nodeid] = [g, r]
+            groups[nodeid] = [g, r]
     return [g if isinstance(g, list) else (g,) for g in groups.values()]
 
 
 def build_run(
-    records: Sequence[TestRecord],
+    records: Sequence[TestRecord | Plain],
     meters: Meters,
     budgets: Budgets,
     *,
     run: Mapping[str, Any],
-    claims_of: ClaimsOf = lambda r: None,
+    claims_of: ClaimsOf | None = None,
     whatif: Callable[[float], Mapping[str, Any] | None] = lambda energy_j: None,
     top: int | None = None,
 ) -> RunResult:
@@ -193,26 +212,28 @@ def build_run(
     totals, not built. Every test a summary of all of them would show is kept, with the same
     figures (``results.summary_tests``). None: every test's full result.
     """
+    records = [r if type(r) is tuple else keep(r) for r in records]  # type: ignore[arg-type]  # a plain TestRecord: compact
     mz = _Measurer(meters, records, claims_of)
     use_budgets = budgets.mode != "off"
     table = budgets.table
     test_budgets = dict(budgets.test_budgets)
     tests: list[TestResult] = []
     over: list[str] = []  # tests over a budget
-    groups = _by_nodeid(records)
-    n_tests, approximate = len(groups), 0
+    kept = _by_nodeid(records)
+    n_tests, approximate = len(kept), 0
     if top is not None and not budgets.judge_here:
-        groups, approximate = _top_groups(mz, groups, top, budgets.verdicts, test_budgets)
+        kept, approximate = _top_groups(mz, kept, top, budgets.verdicts, test_budgets)
+    groups = [[full(r) for r in g] for g in kept]  # compact records as TestRecords, for the kept only
     for group in groups:
         # A test run more than once (pytest-rerunfailures): one entry whose energy is what all
         # its attempts cost; its phases, outcome and budget verdict are the last attempt's.
         r = group[-1]
-        claims = mz.claims[id(r)]
+        claims = mz.claim(r)
         w_last = mz.window(r.spans(), claims)
         attempts: tuple[Attempt, ...] = ()
         w = w_last
         if len(group) > 1:
-            windows = [(a, mz.window(a.spans(), mz.claims[id(a)])) for a in group[:-1]] + [(r, w_last)]
+            windows = [(a, mz.window(a.spans(), mz.claim(a))) for a in group[:-1]] + [(r, w_last)]
             attempts = tuple(Attempt(a.outcome, aw.duration_s, aw.energy_j) for a, aw in windows)
             w = mz.window([span for a in group for span in a.spans()], claims)
         phase_windows: list[tuple[PhaseRecord, Window]] = []

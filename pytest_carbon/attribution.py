@@ -16,7 +16,11 @@ therefore reported as unknown rather than as a partial number).
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass
+from itertools import accumulate, compress, repeat
+from operator import add, ge, itemgetter, mul, not_, sub, truediv
 from typing import Iterable, NamedTuple, Sequence
 
 from .timeline import Channel, WindowEnergy
@@ -54,28 +58,23 @@ class Grid:
     own readings' walk, not another sort of every test's window.
     """
 
-    def __init__(self, claims: Sequence[Claim], extra_points: Iterable[int], channels: Sequence[Channel]):
-        points: set[int] = set(extra_points)
-        for c in claims:
-            points.add(c.t0)
-            points.add(c.t1)
+    def __init__(self, claims: Sequence[Claim | tuple[int, int, frozenset[str] | None]], extra_points: Iterable[int], channels: Sequence[Channel]):
+        # In bulk (C-level maps, a sort of mostly sorted runs, dict.fromkeys to drop repeats):
+        # ten thousand tests make twenty thousand breakpoints, a Python loop over them each.
+        t0s = list(map(itemgetter(0), claims))
+        t1s = list(map(itemgetter(1), claims))
+        points = [*t0s, *t1s, *extra_points]
         for ch in channels:
             for seg in ch.segments:
-                points.add(seg.start)
-                points.add(seg.end)
-        self.breakpoints = bps = sorted(points)
-        delta: dict[int, int] = {}
-        for c in claims:
-            if c.t1 > c.t0:
-                delta[c.t0] = delta.get(c.t0, 0) + 1
-                delta[c.t1] = delta.get(c.t1, 0) - 1
-        # Claims open in [bps[i], bps[i + 1]], for each i.
-        self.open: list[int] = []
-        n = 0
-        for t in bps[:-1]:
-            n += delta.get(t, 0)
-            self.open.append(n)
-        self.index = {t: i for i, t in enumerate(bps)}
+                points += (seg.times[0], seg.times[-1])
+        points.sort()
+        self.breakpoints = bps = list(dict.fromkeys(points))
+        if any(map(ge, t0s, t1s)):  # an empty window claims nothing
+            t0s, t1s = [a for a, b in zip(t0s, t1s) if b > a], [b for a, b in zip(t0s, t1s) if b > a]
+        # Claims open in [bps[i], bps[i + 1]], for each i: those started minus those ended by bps[i].
+        up, down, head = Counter(t0s), Counter(t1s), bps[:-1]
+        self.open: list[int] = list(accumulate(map(sub, map(up.get, head, repeat(0)), map(down.get, head, repeat(0)))))
+        self.index = dict(zip(bps, range(len(bps))))
 
 
 class ChannelAttribution:
@@ -84,62 +83,50 @@ class ChannelAttribution:
     def __init__(self, channel: Channel, claims: Sequence[Claim] = (), extra_points: Iterable[int] = (), grid: Grid | None = None):
         """``claims`` and ``extra_points`` make the channel's own grid; or ``grid``, shared."""
         if grid is None:
-            mine = [c for c in claims if c.channels is None or channel.name in c.channels]
+            mine = [c for c in claims if c[2] is None or channel.name in c[2]]
             grid = Grid(mine, extra_points, [channel])
         bps = self.breakpoints = grid.breakpoints
-        opens = grid.open
-        n = len(bps)
-        share = [0.0] * n  # prefix: sum of energy/open over intervals before point i
-        uncovered = [0] * n  # prefix: ns not covered by any segment
+        opens, index = grid.open, grid.index
+        share = [0.0] * (len(bps) - 1) if bps else []  # per elementary interval: energy / claims open
+        uncovered = list(map(sub, bps[1:], bps[:-1]))  # per interval: ns no segment covers
         self.measured_j = 0.0
         self.unattributed_j = 0.0
         self.gap_ns = 0
-        segs = channel.segments
-        nsegs = len(segs)
-        first, final = (segs[0].start, segs[-1].end) if segs else (0, -1)
-        k = 0  # the segment that may cover the current interval; breakpoints only grow
-        times: list[int] = []
-        values: list[float] = []
-        j = 0  # times[j] <= the current point < times[j + 1]
-        prev_v = 0.0  # the value at the last interval's end: the next one's start
-        starts = [seg.start for seg in segs]
-        ends = [seg.end for seg in segs]
-        for i in range(n - 1):
-            a, b = bps[i], bps[i + 1]
-            while k < nsegs and ends[k] <= a:
-                k += 1
-            if k >= nsegs or starts[k] > a or ends[k] < b:
-                share[i + 1] = share[i]
-                uncovered[i + 1] = uncovered[i] + (b - a)
-                if first <= a and b <= final:
-                    self.gap_ns += b - a
+        for seg in channel.segments:
+            # The breakpoints include each segment's ends: its intervals are [i0, i1).
+            times, values = seg.times, seg.values
+            i0, i1 = index[times[0]], index[times[-1]]
+            if i1 == i0:
                 continue
-            seg = segs[k]
-            if seg.times is not times:
-                # A new segment: the breakpoints include its start, so this interval begins
-                # at its first reading; walk its readings from there.
-                times, values, j = seg.times, seg.values, 0
-                va = values[0]
-            else:
-                va = prev_v  # the previous interval's end, in the same segment
-            while j + 1 < len(times) - 1 and times[j + 1] < b:
-                j += 1
-            # times[j] < b <= times[j + 1]: interpolate (exact at a reading)
-            t0, t1 = times[j], times[j + 1]
-            vb = values[j + 1] if b == t1 else values[j] + (values[j + 1] - values[j]) * (b - t0) / (t1 - t0)
-            prev_v = vb
-            e = vb - va
-            self.measured_j += e
-            uncovered[i + 1] = uncovered[i]
-            open_now = opens[i]
-            if open_now > 0:
-                share[i + 1] = share[i] + e / open_now
-            else:
-                share[i + 1] = share[i]
-                self.unattributed_j += e
-        self._share = share
-        self._uncovered = uncovered
-        self._index = grid.index
+            # Cumulative energy at each breakpoint: a reading's own value at its instant, and
+            # between two readings v0 + (v1 - v0) * (b - t0) / (t1 - t0), a reading interval's
+            # breakpoints at a time through C-level maps (hundreds per interval in a long run).
+            e_at = [values[0]]
+            pos = i0 + 1
+            for k in range(1, len(times)):
+                t0, t1, v0, v1 = times[k - 1], times[k], values[k - 1], values[k]
+                hi = bisect_left(bps, t1, pos, i1 + 1)
+                if hi > pos:
+                    e_at += map(add, repeat(v0), map(truediv, map(mul, repeat(v1 - v0), map(sub, bps[pos:hi], repeat(t0))), repeat(t1 - t0)))
+                if hi <= i1 and bps[hi] == t1:
+                    e_at.append(v1)
+                    hi += 1
+                pos = hi
+            e = list(map(sub, e_at[1:], e_at[:-1]))
+            o = opens[i0:i1]
+            self.measured_j += sum(e)
+            self.unattributed_j += sum(compress(e, map(not_, o)))  # no claim open: nobody's
+            if max(o) <= 1:  # tests one after another: e where one is open, else 0 (e * 0)
+                share[i0:i1] = map(mul, e, o)
+            else:  # e / open where claims are open, else 0 (e * False / 1)
+                share[i0:i1] = map(truediv, map(mul, e, map(bool, o)), map(max, o, repeat(1)))
+            uncovered[i0:i1] = repeat(0, i1 - i0)
+        if channel.segments:  # gaps: uncovered time between the first reading and the last
+            first, final = index[channel.segments[0].times[0]], index[channel.segments[-1].times[-1]]
+            self.gap_ns = sum(uncovered[first:final])
+        self._share = [0.0, *accumulate(share)]  # prefix: sum of energy/open over intervals before point i
+        self._uncovered = [0, *accumulate(uncovered)]  # prefix: ns not covered by any segment
+        self._index = index
 
     def window(self, t0: int, t1: int) -> WindowEnergy:
         """Energy share of a window whose ends are breakpoints (a claim or an extra point)."""
@@ -155,7 +142,7 @@ class ChannelAttribution:
 
 def attribute(
     channels: Sequence[Channel],
-    claims: Sequence[Claim],
+    claims: Sequence[Claim | tuple[int, int, frozenset[str] | None]],
     extra_points: Iterable[int] = (),
 ) -> tuple[dict[str, ChannelAttribution], dict[str, ChannelTotals]]:
     """Attribute every channel's energy to the claims; return query objects and totals.
@@ -166,27 +153,25 @@ def attribute(
     extra = list(extra_points)
     # Channels claimed by the same claims share one grid: each channel's set of claims is
     # named by the distinct channel sets of the claims that include it.
-    kinds = {c.channels for c in claims}
+    kinds = set(map(itemgetter(2), claims))  # a claim is a Claim or a plain (t0, t1, channels)
     groups: dict[frozenset[frozenset[str] | None], list[Channel]] = {}
     for ch in channels:
         groups.setdefault(frozenset(k for k in kinds if k is None or ch.name in k), []).append(ch)
     result: dict[str, ChannelAttribution] = {}
     totals: dict[str, ChannelTotals] = {}
     for key, members in groups.items():
-        mine = [c for c in claims if c.channels in key]
+        mine = claims if len(key) == len(kinds) else [c for c in claims if c[2] in key]
         grid = Grid(mine, extra, members)
         index = grid.index
-        ends = [(index[c.t0], index[c.t1]) for c in mine]
+        i0s = list(map(index.__getitem__, map(itemgetter(0), mine)))
+        i1s = list(map(index.__getitem__, map(itemgetter(1), mine)))
         for ch in members:
             ca = ChannelAttribution(ch, grid=grid)
             share, uncovered = ca._share, ca._uncovered
-            attributed = incomplete = 0.0
-            for i, j in ends:
-                covered = share[j] - share[i]
-                if uncovered[j] - uncovered[i]:
-                    incomplete += covered  # a window with a gap: its energy is unknown, not partial
-                else:
-                    attributed += covered
+            covered = list(map(sub, map(share.__getitem__, i1s), map(share.__getitem__, i0s)))
+            gapped = list(map(sub, map(uncovered.__getitem__, i1s), map(uncovered.__getitem__, i0s)))
+            attributed = sum(compress(covered, map(not_, gapped)))
+            incomplete = sum(compress(covered, gapped))  # a window with a gap: its energy is unknown, not partial
             result[ch.name] = ca
             totals[ch.name] = ChannelTotals(
                 measured_j=ca.measured_j,

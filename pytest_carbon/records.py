@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, Sequence, TypeVar
 
 from .budget import Budget
 from .projection import ProjectionSpec
@@ -108,17 +108,18 @@ def keep(rec: TestRecord) -> "TestRecord | Plain":
     return (rec.nodeid, rec.location, rec.t0, rec.t1, rec.outcome)
 
 
-def expand(kept: "list[TestRecord | Plain]") -> list[TestRecord]:
+def expand(kept: "Sequence[TestRecord | Plain]") -> list[TestRecord]:
     """The records again, for building the results."""
-    out = []
-    for k in kept:
-        if isinstance(k, tuple):
-            r = TestRecord(k[0], k[1], k[2])
-            r.t1, r.outcome = k[3], k[4]
-            out.append(r)
-        else:
-            out.append(k)
-    return out
+    return [full(k) if type(k) is tuple else k for k in kept]  # type: ignore[misc]
+
+
+def full(k: "TestRecord | Plain") -> TestRecord:
+    """A kept record as a TestRecord (a compact one made anew)."""
+    if type(k) is not tuple:
+        return k  # type: ignore[return-value]
+    r = TestRecord(k[0], k[1], k[2])
+    r.t1, r.outcome = k[3], k[4]
+    return r
 
 
 def plain_pass(report: Any) -> bool:

@@ -26,7 +26,7 @@ from .budget import Budget, Measurement, Verdict, for_test, judge_session
 from .compare import Comparison, compare
 from .config import Settings
 from .meters import LoadProbe, MeterUnavailable, open_meters
-from .records import Plain, TestRecord, expand, keep
+from .records import Plain, TestRecord, keep
 from .report import json_report
 from .results import RunResult, TestResult, Window, measure_window, summary_tests
 from .sampler import Sampler
@@ -367,8 +367,8 @@ class CarbonSession:
             session_violations=session_violations,
         )
         meters = Meters(channels, sampler.resolution(), estimated, self.g_per_j, sampler.load_series())
-        claims = claims_of(self._visible, sampler.meters)
-        return build_run(expand(self.records), meters, budgets, run=run, claims_of=claims, whatif=self._whatif, top=top)
+        claims = claims_of(self._visible, sampler.meters) if self._visible else None  # xdist workers' GPUs
+        return build_run(self.records, meters, budgets, run=run, claims_of=claims, whatif=self._whatif, top=top)
 
     def _whatif(self, energy_j: float) -> dict[str, Any] | None:
         from . import whatif
