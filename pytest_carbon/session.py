@@ -43,7 +43,7 @@ class CarbonSession:
         self.records: list[TestRecord | Plain] = []  # finished tests (see records.keep)
         self._current: TestRecord | None = None  # made when asked for (fixture, xdist), else None
         self._open: tuple[str, tuple[str, int | None, str], int, int] | None = None  # the running test
-        self._measured: set[str] = set()
+        self._measured: set[str] | None = set()  # the node ids measured; None: every test
         self.started_wall = dt.datetime.now(dt.timezone.utc)
         self.result: RunResult | None = None  # from finish() until the outputs are written
         self.failures = 0  # what the plugin adds to pytest's count of failures (run_failures)
@@ -158,28 +158,29 @@ class CarbonSession:
 
         measured: set[str] = set()
         s = self.settings
-        table, name = s.budgets, s.marker
+        table, name, everything, asked = s.budgets, s.marker, s.measure_all, s.asked
+        default, patterns = table.default, bool(table.tests)
+        plain = everything and not patterns and default is None  # a test without a marker: measured, no budget
         foreign: list[str] = []
         parents: dict[Any, Any] = {}
         for item in items:
-            marker, theirs = own_marker(item, name, s.asked, parents)
+            marker, theirs = own_marker(item, name, asked, parents)
             if theirs:
                 foreign.append(item.nodeid)
-            from_table = for_test(table, item.nodeid)
-            if (
-                s.measure_all
-                or marker is not None
-                or uses_our_fixture(item)
-                or from_table not in (None, table.default)  # a budget names it
-            ):
-                measured.add(item.nodeid)
+            if plain and marker is None:
+                continue  # nothing to note of it (and item.nodeid is not free)
+            nodeid = item.nodeid
+            from_table = for_test(table, nodeid) if patterns else default
+            if everything or marker is not None or uses_our_fixture(item) or from_table not in (None, default):  # a budget names it
+                measured.add(nodeid)
                 budget = (parse_marker(item, name) if marker is not None else None) or from_table
                 if budget is not None:
-                    self.test_budgets[item.nodeid] = budget
+                    self.test_budgets[nodeid] = budget
         if foreign:
             self.messages.append(foreign_marker_note(name, foreign))
-        self._measured = measured
-        if measured and not self.config.option.collectonly:
+        # Every test (a run that measures all, in process): no set of node ids to look in.
+        self._measured = None if everything and not self.xdist_controller else measured
+        if (measured or everything) and items and not self.config.option.collectonly:
             self._start_sampler()
         if self.test_budgets or table.phases or table.items:
             self.ensure_enforcer()
@@ -193,13 +194,13 @@ class CarbonSession:
             session.testsfailed += self.failures
         return result
 
-    # The hot path: logstart/logfinish bracket a test's whole protocol (setup, call, teardown)
-    # and cost two plain hook calls, cheaper than a wrapper around the protocol. Their bodies
-    # call nothing of the plugin's in the common case: between two tests pytest's own code
-    # has pushed this one out of the CPU's caches, so each call costs several times what it
-    # costs in a loop (outcomes.FromStats and Sampler.edge, inline; see docs/overhead.md).
+    # The hot path: logstart/logfinish bracket a test's protocol (setup, call, teardown), two
+    # plain hook calls. Their bodies call nothing of the plugin's in the common case (between
+    # two tests pytest pushes this code out of the CPU's caches, so each call costs several
+    # times its in-loop cost): outcomes.FromStats and Sampler.edge, inline.
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
-        if nodeid in self._measured and self.recording:
+        m = self._measured
+        if (m is None or nodeid in m) and self.recording:
             st = self._stats
             if st is None:
                 mark = self._watch.start(nodeid)
