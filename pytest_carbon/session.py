@@ -12,7 +12,6 @@ The run fails through one path: the ``pytest_runtestloop`` wrapper (as pytest-co
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from .records import Plain, TestRecord, keep
 from .report import json_report
 from .results import RunResult, TestResult, Window, measure_window, summary_tests
 from .sampler import Sampler
-from .signals import term_as_interrupt
+from .signals import gc_paused, term_as_interrupt
 from .units import g_per_j
 
 
@@ -256,12 +255,13 @@ class CarbonSession:
             for line in self.messages:
                 terminalreporter.write_line(line, red=line.startswith("ERROR"))
             return
-        from .report import comparison, terminal
-
         try:
-            terminal.write_summary(terminalreporter, self.report, top=self.settings.top, messages=self.messages)
-            if self.comparison is not None:
-                comparison.write_comparison(terminalreporter, self.comparison)
+            with gc_paused():  # rich's first import and the table: see gc_paused
+                from .report import comparison, terminal
+
+                terminal.write_summary(terminalreporter, self.report, top=self.settings.top, messages=self.messages)
+                if self.comparison is not None:
+                    comparison.write_comparison(terminalreporter, self.comparison)
         except Exception as e:  # a renderer's bug must not take pytest's own summary with it
             terminalreporter.write_line(
                 f"ERROR: pytest-carbon could not print its summary ({type(e).__name__}: {e}); the JSON report"
@@ -283,10 +283,11 @@ class CarbonSession:
             self._current = self._open = None
         self._stop_sampler()
         self._finished = True
-        # Tens of thousands of small objects on top of pytest's large heap would trigger full
-        # garbage collections that walk every object of the session; none of them is garbage.
-        gc_was_on = gc.isenabled()
-        gc.disable()
+        with gc_paused():  # tens of thousands of small objects, none of them garbage
+            self._finish(interrupted)
+
+    def _finish(self, interrupted: bool) -> None:
+        assert self.sampler is not None
         hooked = bool(self.config.pluginmanager.hook.pytest_carbon_update_json.get_hookimpls())
         every = outputs.need_every_test(self.settings, self.baseline is not None, hooked)
         try:
@@ -300,10 +301,6 @@ class CarbonSession:
             )
             self.result = self.report = None
             return
-        finally:
-            # Not gc.freeze(): it hides objects from gc.get_referrers(), which hypothesis uses.
-            if gc_was_on:
-                gc.enable()
         if hooked:
             try:
                 self.config.hook.pytest_carbon_update_json(config=self.config, report=self.report)
