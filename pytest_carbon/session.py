@@ -29,7 +29,7 @@ from .records import Plain, TestRecord, keep
 from .report import json_report
 from .results import RunResult, TestResult, Window, measure_window, summary_tests
 from .sampler import Sampler
-from .signals import gc_paused, term_as_interrupt
+from .signals import CollectorOff, term_as_interrupt
 from .units import g_per_j
 
 
@@ -53,6 +53,7 @@ class CarbonSession:
         self.verdicts: dict[str, Verdict] = {}  # made in process, when each call ended
         self._enforcer: Any = None
         self._sigterm: Any = None
+        self._collector = CollectorOff()
         self._finished = False  # the results were built (or building them failed): once per run
         self.worker = hasattr(config, "workerinput")  # an xdist worker: times tests, measures nothing
         # The xdist controller: collects nothing, receives each test's window from a worker.
@@ -245,6 +246,7 @@ class CarbonSession:
             self.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
     def pytest_unconfigure(self) -> None:
+        self._collector.resume()
         self._stop_sampler()
         if self._sigterm is not None:
             self._sigterm()
@@ -255,13 +257,12 @@ class CarbonSession:
             for line in self.messages:
                 terminalreporter.write_line(line, red=line.startswith("ERROR"))
             return
-        try:
-            with gc_paused():  # rich's first import and the table: see gc_paused
-                from .report import comparison, terminal
+        from .report import comparison, terminal
 
-                terminal.write_summary(terminalreporter, self.report, top=self.settings.top, messages=self.messages)
-                if self.comparison is not None:
-                    comparison.write_comparison(terminalreporter, self.comparison)
+        try:
+            terminal.write_summary(terminalreporter, self.report, top=self.settings.top, messages=self.messages)
+            if self.comparison is not None:
+                comparison.write_comparison(terminalreporter, self.comparison)
         except Exception as e:  # a renderer's bug must not take pytest's own summary with it
             terminalreporter.write_line(
                 f"ERROR: pytest-carbon could not print its summary ({type(e).__name__}: {e}); the JSON report"
@@ -283,8 +284,8 @@ class CarbonSession:
             self._current = self._open = None
         self._stop_sampler()
         self._finished = True
-        with gc_paused():  # tens of thousands of small objects, none of them garbage
-            self._finish(interrupted)
+        self._collector.pause()  # until pytest_unconfigure: see CollectorOff
+        self._finish(interrupted)
 
     def _finish(self, interrupted: bool) -> None:
         assert self.sampler is not None

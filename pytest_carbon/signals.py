@@ -7,29 +7,39 @@ so far is written.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import signal
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """The garbage collector off for the plugin's own end-of-run work, then as it was.
+class CollectorOff:
+    """The garbage collector off from the end of the tests until pytest's own final collection.
 
-    Its objects are not garbage, and with the collector on they would push pytest's large
-    heap over the threshold of a full collection (a walk of every object: 70 ms at 10,000
-    tests here) that would otherwise come later or not before pytest's own final one.
+    The plugin's end-of-run work (results, outputs, rich's first import and the table) makes
+    objects that are not garbage; with the collector on they, and whatever other plugins'
+    summaries make after them, can tip pytest's heap, at its largest then, into a full
+    collection (a walk of every object: 70 ms at 10,000 trivial tests here) just before
+    pytest's own final one, which collects all the same. So it is off from ``pause()`` (the
+    tests have run) to ``resume()`` (the plugin's ``pytest_unconfigure``), and then as the
+    suite had it. Cyclic garbage made meanwhile (by session fixtures' teardown, say) is
+    collected by pytest's final collection instead, a moment later.
     Not gc.freeze(): it hides objects from gc.get_referrers(), which hypothesis uses.
     """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
+
+    def __init__(self) -> None:
+        self._was_on: bool | None = None
+
+    def pause(self) -> None:
+        if self._was_on is None:
+            self._was_on = gc.isenabled()
+            gc.disable()
+
+    def resume(self) -> None:
+        if self._was_on is not None:
+            was_on, self._was_on = self._was_on, None
+            if was_on:
+                gc.enable()
 
 
 def term_as_interrupt() -> Callable[[], None] | None:
