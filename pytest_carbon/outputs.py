@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .compare import Comparison
 from .config import Settings
 from .report import json_report
+
+if TYPE_CHECKING:
+    from .compare import Comparison
 
 
 def write_json(path: Path, doc: dict[str, Any], what: str) -> str:

@@ -20,13 +20,70 @@ from .intensity import Intensity
 from .meters.base import ChannelInfo
 
 
-def git_sha(root: Path) -> str | None:
-    """The checkout's commit, or None outside git (or without git)."""
+def _git(root: Path, *args: str) -> str | None:
+    """``git ARGS`` in ``root``: its output, or None where it fails (or git is missing)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def read_head(root: Path) -> tuple[str, str | None] | None:
+    """(commit, branch or None when detached) read from the repository's files, without
+    starting git (two processes a run); None where they cannot settle it: no repository
+    found, ``GIT_DIR`` and the like set, a reference neither loose nor packed (reftable)."""
+    import os
+
+    if any(v in os.environ for v in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")):
+        return None
+    try:
+        root = root.resolve()
+        for d in (root, *root.parents):
+            dot = d / ".git"
+            if dot.is_dir():
+                gitdir = dot
+                break
+            if dot.is_file():  # a worktree or submodule: "gitdir: <path>"
+                text = dot.read_text().strip()
+                if not text.startswith("gitdir: "):
+                    return None
+                gitdir = (d / text[len("gitdir: ") :]).resolve()
+                break
+        else:
+            return None
+        common = gitdir
+        if (gitdir / "commondir").is_file():  # a worktree's refs live in the main repository
+            common = (gitdir / (gitdir / "commondir").read_text().strip()).resolve()
+        head = (gitdir / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return (head, None) if _is_sha(head) else None
+        ref = head[len("ref: ") :]
+        branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None
+        for base in (gitdir, common):
+            loose = base / ref
+            if loose.is_file():
+                sha = loose.read_text().strip()
+                return (sha, branch) if _is_sha(sha) else None
+        packed = common / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text().splitlines():
+                sha, _, name = line.partition(" ")
+                if name == ref and _is_sha(sha):
+                    return sha, branch
+        return None  # a branch without commits, or refs git keeps elsewhere: ask git
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+
+
+def git_sha(root: Path) -> str | None:
+    """The checkout's commit, or None outside git (or without git)."""
+    head = read_head(root)
+    return head[0] if head is not None else _git(root, "rev-parse", "HEAD")
 
 
 def git_branch(root: Path) -> str | None:
@@ -37,11 +94,10 @@ def git_branch(root: Path) -> str | None:
     for var in ("GITHUB_HEAD_REF", "GITHUB_REF_NAME"):
         if os.environ.get(var):
             return os.environ[var]
-    try:
-        out = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    name = out.stdout.strip() if out.returncode == 0 else ""
+    head = read_head(root)
+    if head is not None:
+        return head[1]
+    name = _git(root, "rev-parse", "--abbrev-ref", "HEAD")
     return name if name and name != "HEAD" else None
 
 

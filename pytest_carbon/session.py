@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,7 +22,6 @@ from . import intensity as intensity_mod
 from . import outcomes, outputs
 from .assemble import Budgets, Meters, build_run
 from .budget import Budget, Measurement, Verdict, for_test, judge_session
-from .compare import Comparison, compare
 from .config import Settings
 from .meters import LoadProbe, MeterUnavailable, open_meters
 from .records import Plain, TestRecord, keep
@@ -31,6 +30,9 @@ from .results import RunResult, TestResult, Window, measure_window, summary_test
 from .sampler import Sampler
 from .signals import CollectorOff, term_as_interrupt
 from .units import g_per_j
+
+if TYPE_CHECKING:
+    from .compare import Comparison
 
 
 class CarbonSession:
@@ -194,10 +196,9 @@ class CarbonSession:
             session.testsfailed += self.failures
         return result
 
-    # The hot path: logstart/logfinish bracket a test's protocol (setup, call, teardown), two
-    # plain hook calls. Their bodies call nothing of the plugin's in the common case (between
-    # two tests pytest pushes this code out of the CPU's caches, so each call costs several
-    # times its in-loop cost): outcomes.FromStats and Sampler.edge, inline.
+    # The hot path: logstart/logfinish bracket a test's protocol (setup, call, teardown). They call
+    # nothing of the plugin's in the common case: between two tests pytest pushes this code out of
+    # the CPU's caches, each call costing several times its in-loop cost (FromStats, edge inline).
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         m = self._measured
         if (m is None or nodeid in m) and self.recording:
@@ -213,8 +214,7 @@ class CarbonSession:
             s = self.sampler
             if s is not None and now >= s.edge_due_ns:
                 now = s.edge(now)
-            # A plain test is a tuple until it ends; its record is made only if something asks
-            # for it (the fixture, a budget verdict).
+            # A plain test is a tuple until it ends; its record is made if something asks (the fixture).
             self._open = (nodeid, location, now, mark)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
@@ -390,6 +390,8 @@ class CarbonSession:
             self.report["comparison"] = self.comparison.as_dict()
         if self.baseline is None or self.report is None:
             return
+        from .compare import compare
+
         try:
             self.comparison = compare(self.baseline, self.report, s.max_regression, s.min_delta)
         except (KeyError, TypeError, AttributeError) as e:
