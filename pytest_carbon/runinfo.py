@@ -29,10 +29,11 @@ def _git(root: Path, *args: str) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def read_head(root: Path) -> tuple[str, str | None] | None:
+def read_head(root: Path) -> tuple[str | None, str | None] | None:
     """(commit, branch or None when detached) read from the repository's files, without
-    starting git (two processes a run); None where they cannot settle it: no repository
-    found, ``GIT_DIR`` and the like set, a reference neither loose nor packed (reftable)."""
+    starting git (two processes a run); (None, None) outside any repository; None where the
+    files cannot settle it: ``GIT_DIR`` and the like set, a reference neither loose nor
+    packed (reftable, a branch without commits)."""
     import os
 
     if any(v in os.environ for v in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES")):
@@ -51,7 +52,7 @@ def read_head(root: Path) -> tuple[str, str | None] | None:
                 gitdir = (d / text[len("gitdir: ") :]).resolve()
                 break
         else:
-            return None
+            return None, None  # no repository here or above: git would find none either
         common = gitdir
         if (gitdir / "commondir").is_file():  # a worktree's refs live in the main repository
             common = (gitdir / (gitdir / "commondir").read_text().strip()).resolve()

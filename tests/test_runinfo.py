@@ -62,7 +62,9 @@ def test_outside_a_repository_and_before_the_first_commit(tmp_path, monkeypatch)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # git (and so read_head) stop here
     lone = tmp_path / "lone"
     lone.mkdir()
-    assert runinfo.read_head(lone) is None
+    monkeypatch.delenv("GIT_CEILING_DIRECTORIES")
+    assert runinfo.read_head(lone) == (None, None)  # no .git up to / (nor would git find one)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     assert (runinfo.git_sha(lone), runinfo.git_branch(lone)) == as_git_says(lone) == (None, None)
     monkeypatch.delenv("GIT_CEILING_DIRECTORIES")
     fresh = tmp_path / "fresh"
