@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pytest_carbon.assemble import Budgets, Meters, build_run
 from pytest_carbon.budget import Budget, Verdict, parse_table
 from pytest_carbon.projection import ProjectionSpec
-from pytest_carbon.records import PhaseRecord, TestRecord, next_outcome, plain_pass
+from pytest_carbon.records import PhaseRecord, TestRecord, keep, next_outcome, plain_pass
 from pytest_carbon.results import summary_tests
 from pytest_carbon.timeline import Channel, build_segments
 
@@ -388,8 +388,10 @@ def test_step_marks_at_the_phase_start_are_not_items_and_per_item_energy_keeps_t
     st.lists(st.tuples(st.integers(0, 95), st.integers(0, 30), st.sampled_from(["plain", "phase", "rerun", "budget", "pause", "projection"])), min_size=1, max_size=25),
     st.integers(0, 6),
     st.booleans(),
+    st.booleans(),
+    st.booleans(),
 )
-def test_a_run_without_per_test_outputs_builds_what_its_summary_shows_and_counts_the_rest(specs, top, gap):
+def test_a_run_without_per_test_outputs_builds_what_its_summary_shows_and_counts_the_rest(specs, top, gap, xdist, compact):
     """build_run(top=N) against build_run(): the same summary tests, figures and totals."""
     meters = Meters([_channel(gap=(4, 6) if gap else None), _channel("ram", 2.0)], {"cpu": 0.5, "ram": 0.5}, True, 0.5)
     records: list[TestRecord] = []
@@ -410,15 +412,19 @@ def test_a_run_without_per_test_outputs_builds_what_its_summary_shows_and_counts
         records.append(r)
     budgets = Budgets(TABLE, test_budgets=budgets_of)
     # Under xdist a test may claim only some channels: every third here leaves out the RAM.
-    claims = lambda r: frozenset({"cpu"}) if int(r.nodeid.split("::t")[1]) % 3 == 0 else None  # noqa: E731
+    # In process every test shares every channel (no claims), and the light ranking is in bulk.
+    claims = (lambda r: frozenset({"cpu"}) if int(r.nodeid.split("::t")[1]) % 3 == 0 else None) if xdist else None  # noqa: E731
     full = build_run(records, meters, budgets, run={}, claims_of=claims)
-    light = build_run(records, meters, budgets, run={}, claims_of=claims, top=top)
+    # The session's kept records: a plain test as its compact tuple, as on the hot path.
+    light = build_run([keep(r) for r in records] if compact else records, meters, budgets, run={}, claims_of=claims, top=top)
     assert light.totals == full.totals  # every test counted, approximate ones too
     assert light.budgets == full.budgets
     want = summary_tests(full.tests, top)
     assert summary_tests(light.tests, top) == want  # the same tests, with the same figures
     assert light.to_json(summary_tests(light.tests, top)) == full.to_json(want)
     assert len(light.tests) <= len(full.tests)
+    if compact:  # every test built from compact records: the same report as from TestRecords
+        assert build_run([keep(r) for r in records], meters, budgets, run={}, claims_of=claims).to_json() == full.to_json()
 
 
 def test_a_run_without_per_test_outputs_builds_only_the_top_plain_tests():

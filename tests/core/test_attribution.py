@@ -196,6 +196,15 @@ def test_a_channel_without_readings_has_no_gap_and_no_energy():
     assert per["cpu"].window(0, 2) == (None, 0.0, 2)
 
 
+def test_a_segment_of_one_reading_leaves_the_segments_after_it_known():
+    # Segments made by hand (build_segments drops one-reading runs): two of one reading, no
+    # interval to measure, then one of two readings.
+    ch = Channel("cpu", [Segment([0], [1.0]), Segment([2 * S], [5.0]), Segment([4 * S, 5 * S], [10.0, 20.0])])
+    per, totals = attribute([ch], [Claim(4 * S, 5 * S)])
+    assert per["cpu"].window(4 * S, 5 * S) == (10.0, 10.0, 0)
+    assert totals["cpu"] == ChannelTotals(10.0, 10.0, 0.0, 0.0, 4 * S)  # 0-4 s: no interval measured
+
+
 def _alone(ch: Channel, claims: list[Claim], extra: list[int]) -> tuple[list[float | None], ChannelTotals]:
     """One channel attributed by itself, its windows and totals summed here: the second way."""
     from pytest_carbon.attribution import ChannelAttribution
