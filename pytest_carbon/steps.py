@@ -17,7 +17,6 @@ No pytest, no meters: windows' energies come from a function the caller passes.
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -157,6 +156,8 @@ def per_item(
         sizes.append(items)
     if not values:
         return None
+    import statistics  # here, not at import: a few ms of every run's fixed cost, for phases with steps only
+
     ordered = sorted(values)
     mean = sum(v * s for v, s in zip(values, sizes)) / sum(sizes)
     ci = None
