@@ -45,6 +45,14 @@ class Change:
             return None
         return self.head_j / self.base_j - 1.0
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Change:
+        """A change again from its ``as_dict`` (the derived delta and ratio recomputed)."""
+        return cls(
+            d["nodeid"], d.get("base_j"), d.get("head_j"), d.get("base_co2_g"), d.get("head_co2_g"),
+            noise_j=d.get("noise_j"), decided_by=d.get("decided_by"), history=d.get("history"),
+        )  # fmt: skip
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "nodeid": self.nodeid,
@@ -87,6 +95,25 @@ class Comparison:
         compared = [*self.regressions, *self.improvements, *self.unchanged]
         self.base_total_j = sum(ch.base_j or 0.0 for ch in compared)
         self.head_total_j = sum(ch.head_j or 0.0 for ch in compared)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Comparison:
+        """The comparison again from a report's ``comparison`` (``as_dict``), for renderers that
+        have only the report: the unchanged tests come back as a count (nameless entries),
+        new and removed tests by node id."""
+        def changes(key: str) -> list[Change]:
+            return [Change.from_dict(c) for c in d.get(key) or []]
+
+        def named(key: str) -> list[Change]:
+            return [Change(n, None, None, None, None) for n in d.get(key) or []]
+
+        return cls(
+            d.get("max_regression", 0.10), d.get("min_delta_j", 50.0),
+            regressions=changes("regressions"), improvements=changes("improvements"),
+            unchanged=[Change("", None, None, None, None)] * int(d.get("unchanged") or 0), unknown=changes("unknown"),
+            new=named("new"), removed=named("removed"), warnings=list(d.get("warnings") or []),
+            base_total_j=d.get("base_total_j", 0.0), head_total_j=d.get("head_total_j", 0.0), method=d.get("method", "baseline report"),
+        )  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -16,6 +16,7 @@ import html
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from ..compare import Comparison
 from ..units import format_co2, format_energy
 from .github import COMMENT_MARKER, md, summary_markdown
 
@@ -153,30 +154,9 @@ def _details(r: Runner, top: int) -> list[str]:
     # HTML, where markdown escapes would show: escaped for HTML, and @ kept from notifying
     name, hw = (html.escape(x).replace("@", "@&#8203;") for x in (r.name, _hardware(r.report)))
     head = f"<details><summary><b>{name}</b>: {hw}</summary>"
-    body = summary_markdown(r.report, None, top).splitlines()
-    if r.report.get("comparison"):
-        body += _comparison_lines(r.report)
+    cmp = r.report.get("comparison")
+    body = summary_markdown(r.report, Comparison.from_dict(cmp) if cmp else None, top).splitlines()
     return [head, "", *body, "", "</details>", ""]
-
-
-def _comparison_lines(report: dict[str, Any]) -> list[str]:
-    c = report["comparison"]
-    out = ["#### Compared with the baseline", "", f"Method: {md(c.get('method', 'baseline report'))}.", ""]
-    rows = [("🔺", r) for r in c.get("regressions") or []] + [("🔻", r) for r in c.get("improvements") or []]
-    if rows:
-        out += ["| | test | baseline | this run | change | noise (95%) |", "|---|---|--:|--:|--:|--:|"]
-        for mark, ch in rows:
-            out.append(
-                f"| {mark} | {md(ch['nodeid'])} | {format_energy(ch['base_j'])} | {format_energy(ch['head_j'])}"
-                f" | {'n/a' if ch.get('change') is None else format(ch['change'], '+.0%')} | {'' if ch.get('noise_j') is None else '±' + format_energy(ch['noise_j'])} |"
-            )
-    out.append(
-        f"{len(c.get('regressions') or [])} regressed, {len(c.get('improvements') or [])} improved, {c.get('unchanged', 0)} unchanged,"
-        f" {len(c.get('new') or [])} new, {len(c.get('removed') or [])} removed"
-    )
-    for w in c.get("warnings") or []:
-        out.append(f"> **Warning:** {md(w)}")
-    return out
 
 
 def render(runners: Sequence[Runner], top: int = 10, limit: int = LIMIT) -> str:

@@ -218,3 +218,22 @@ def test_a_changes_history_fields_appear_only_when_set():
     assert "decided_by" not in plain and "history" not in plain
     judged = Change("t", 1.0, 2.0, None, None, decided_by="zscore:3: z = 4.00 (limit 3)", history={"n": 5}).as_dict()
     assert judged["decided_by"] == "zscore:3: z = 4.00 (limit 3)" and judged["history"] == {"n": 5}
+
+
+def test_a_comparison_comes_back_from_its_dict_for_renderers_that_have_only_the_report():
+    from pytest_carbon.compare import Comparison
+
+    base = _report({"up": 1000.0, "down": 1000.0, "same": 1000.0, "gone": 5.0, "lost": 10.0}, cpu="A")
+    head = _report({"up": 1300.0, "down": 600.0, "same": 1001.0, "fresh": 7.0, "lost": None}, cpu="B")
+    c = compare(base, head, max_regression=0.2, min_delta_j=10.0)
+    d = c.as_dict()
+    back = Comparison.from_dict(d)
+    again = back.as_dict()
+    # Every field as it was; "largest" alone differs: the unchanged tests come back nameless.
+    assert {k: v for k, v in again.items() if k != "largest"} == {k: v for k, v in d.items() if k != "largest"}
+    assert [x.nodeid for x in back.regressions] == ["up"] and back.regressions[0].ratio == pytest.approx(0.3)
+    assert [x.nodeid for x in back.new] == ["fresh"] and [x.nodeid for x in back.removed] == ["gone"]
+    assert len(back.unchanged) == 1 and back.failed and back.warnings and back.max_regression == 0.2
+    # A partial dict (as a hand-written fixture has): the defaults, nothing invented.
+    bare = Comparison.from_dict({"regressions": []})
+    assert (bare.max_regression, bare.min_delta_j, bare.unchanged, bare.method) == (0.10, 50.0, [], "baseline report")
