@@ -169,8 +169,8 @@ def _top_groups(
         i0s, i1s = list(map(index.__getitem__, t0s)), list(map(index.__getitem__, t1s))
         total = list(map(add, total, map(sub, map(share.__getitem__, i1s), map(share.__getitem__, i0s))))
         gapped = list(map(or_, gapped, map(sub, map(uncovered.__getitem__, i1s), map(uncovered.__getitem__, i0s))))
-    g = mz.meters.g_per_j
-    scored = [(i, -1.0 if gap else e * g) for i, e, gap in zip(at, total, gapped)]
+    g_per_j = mz.meters.g_per_j
+    scored = [(i, -1.0 if gap else e * g_per_j) for i, e, gap in zip(at, total, gapped)]
     shown = {i for i, _ in heapq.nlargest(top, scored, key=itemgetter(1))} if top > 0 else set()
     dropped = set(at) - shown
     # Shorter than a channel's resolution: approximate (every channel is each test's here).

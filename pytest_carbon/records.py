@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Iterable, Iterator, TypeVar
 
 from .budget import Budget
 from .projection import ProjectionSpec
@@ -106,11 +106,6 @@ def keep(rec: TestRecord) -> "TestRecord | Plain":
     if rec.phases or rec.pauses or rec.projections or rec.info:
         return rec
     return (rec.nodeid, rec.location, rec.t0, rec.t1, rec.outcome)
-
-
-def expand(kept: "Sequence[TestRecord | Plain]") -> list[TestRecord]:
-    """The records again, for building the results."""
-    return [full(k) if type(k) is tuple else k for k in kept]  # type: ignore[misc]
 
 
 def full(k: "TestRecord | Plain") -> TestRecord:

@@ -224,7 +224,7 @@ def test_xdist_verdicts_use_patterns_code_budgets_claims_and_require_measured():
 
 
 def test_plain_records_are_kept_compact_and_expand_back():
-    from pytest_carbon.records import expand, keep
+    from pytest_carbon.records import full, keep
 
     plain = _rec("a", 1.0, 2.0, "failed")
     kept = keep(plain)
@@ -240,7 +240,7 @@ def test_plain_records_are_kept_compact_and_expand_back():
     r.add_projection(ProjectionSpec("p", 1, "1"))
     r.add_projection(ProjectionSpec("q", 2, "2"))
     assert [p.name for p in r.phases] == ["p", "q"] and [p.count for p in r.projections] == [1, 2]
-    back = expand([kept, r])
+    back = [full(k) for k in (kept, r)]
     assert back[1] is r
     b = back[0]
     assert (b.nodeid, b.location, b.t0, b.t1, b.outcome, b.phases, b.pauses) == ("a", ("t.py", 4, "a"), 1 * S, 2 * S, "failed", (), ())
