@@ -24,7 +24,8 @@ class CollectorOff:
     tests have run) to ``resume()`` (the plugin's ``pytest_unconfigure``), and then as the
     suite had it. Cyclic garbage made meanwhile (by session fixtures' teardown, say) is
     collected by pytest's final collection instead, a moment later.
-    Not gc.freeze(): it hides objects from gc.get_referrers(), which hypothesis uses.
+    Not left frozen (gc.freeze()): that hides objects from gc.get_referrers(), which hypothesis
+    uses; ``resume()`` freezes and unfreezes at once, only to age what was made meanwhile.
     """
 
     def __init__(self) -> None:
@@ -39,6 +40,14 @@ class CollectorOff:
         if self._was_on is not None:
             was_on, self._was_on = self._was_on, None
             if was_on:
+                if gc.get_freeze_count() == 0:
+                    # What was made while off is all young: on again as it is, the first
+                    # allocation sweeps it all (5-10 ms at one test) just before pytest's full
+                    # collection sweeps it again. Moved to the oldest generation instead, in
+                    # one step, it waits for that full collection alone. Not where the suite
+                    # froze objects itself: unfreeze() would give those back.
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
 
 

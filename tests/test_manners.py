@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from conftest import load_report
@@ -134,10 +136,65 @@ def test_the_collector_is_off_from_the_end_of_the_tests_to_pytest_s_final_collec
     result = pytester.runpytest(*args)
     assert result.ret == 0 and load_report(pytester.path / "r.json")["gc_during"] is False
     result.stdout.fnmatch_lines(["GC IN SUMMARY False", "GC AFTER True*"])
-    # A suite that turned the collector off keeps it off.
+    # A suite that turned the collector off keeps it off (in this process: turned on again after).
     pytester.makeconftest("import gc\ngc.disable()\n" + pytester.path.joinpath("conftest.py").read_text())
-    result = pytester.runpytest(*args)
+    try:
+        result = pytester.runpytest(*args)
+    finally:
+        gc.enable()
     result.stdout.fnmatch_lines(["GC AFTER False*"])
+
+
+def test_what_the_end_of_the_run_made_waits_for_pytest_s_full_collection_not_a_young_sweep(pytester):
+    # With the collector given back as it was left, the first allocation swept everything made
+    # while it was off (5-10 ms at one test) just before pytest's full collection swept it again.
+    pytester.makeconftest(
+        """
+        import gc, weakref, pytest
+
+        SEEN = []
+
+        class Cycle:
+            pass
+
+        def pytest_terminal_summary(terminalreporter):
+            gc.callbacks.append(lambda phase, info: phase == "start" and SEEN.append(info["generation"]))
+            c = Cycle()
+            c.me = c
+            terminalreporter.config.cycle = weakref.ref(c)
+
+        @pytest.hookimpl(trylast=True)
+        def pytest_unconfigure(config):
+            seen = list(SEEN)
+            print("SWEEPS SINCE THE SUMMARY", seen, gc.isenabled())
+            gc.collect()
+            print("CYCLE COLLECTED", config.cycle() is None)
+        """
+    )
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest("--carbon", "--carbon-meter", "constant:cpu=1W", "-s")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["SWEEPS SINCE THE SUMMARY [] True", "CYCLE COLLECTED True"])
+
+
+def test_a_suite_s_frozen_objects_stay_frozen(pytester):
+    pytester.makeconftest(
+        """
+        import gc, pytest
+
+        gc.freeze()
+        FROZEN = gc.get_freeze_count()
+
+        @pytest.hookimpl(trylast=True)
+        def pytest_unconfigure(config):
+            print("FROZEN KEPT", FROZEN > 0 and gc.get_freeze_count() > FROZEN // 2)  # some died meanwhile
+            gc.unfreeze()
+        """
+    )
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest("--carbon", "--carbon-meter", "constant:cpu=1W", "-s")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["FROZEN KEPT True"])
 
 
 THIRTY = """
