@@ -41,6 +41,8 @@ class Claim(NamedTuple):
 
 @dataclass(frozen=True)
 class ChannelTotals:
+    """One channel's energy: measured, given to tests, incomplete, unattributed (J)."""
+
     measured_j: float
     attributed_j: float
     incomplete_j: float

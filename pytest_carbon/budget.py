@@ -35,6 +35,8 @@ class BudgetError(ValueError):
 
 @dataclass(frozen=True)
 class Budget:
+    """A declared limit in g CO2eq and/or joules, and where it was declared."""
+
     co2_g: float | None
     energy_j: float | None
     source: str  # where it was declared, for messages: pyproject key, marker, or code
@@ -46,6 +48,8 @@ class Budget:
 
 @dataclass(frozen=True)
 class Violation:
+    """One budget a subject went over, or could not be judged against."""
+
     subject: str  # "test", "phase 'sample'", "per item of phase 'sample'", "session"
     # "co2" | "energy": over; "unmeasured": cannot be judged and fails (require_measured);
     # "undecided": unknown energy, reported only; "inconclusive": a per-item interval that
@@ -84,6 +88,8 @@ def fails(v: Violation) -> bool:
 
 @dataclass(frozen=True)
 class BudgetTable:
+    """The budgets of ``[tool.pytest-carbon.budgets]``: session, default, and by pattern."""
+
     session: Budget | None = None
     default: Budget | None = None
     tests: tuple[tuple[str, Budget], ...] = ()
@@ -216,6 +222,8 @@ def disturbed(m: Measured) -> bool:
 
 @dataclass(frozen=True)
 class Measurement:
+    """What a verdict judges: a subject's CO2eq and energy, and how sure they are."""
+
     co2_g: float | None
     energy_j: float | None
     estimated: bool = False

@@ -34,6 +34,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """The run's configuration, from ``[tool.pytest-carbon]`` and the command line."""
+
     measure_all: bool = False
     json_path: str | None = None
     meters: tuple[MeterSpec, ...] = (MeterSpec("auto"),)

@@ -25,6 +25,8 @@ class IntensityError(ValueError):
 
 @dataclass(frozen=True)
 class Intensity:
+    """A grid's carbon intensity (g CO2eq/kWh) and where the figure comes from."""
+
     g_per_kwh: float
     source: str  # where the number comes from: table, zone, year
     kind: str  # configured | cloud | region | country | world-default

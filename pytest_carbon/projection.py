@@ -15,6 +15,8 @@ from .units import CAR_G_PER_KM
 
 @dataclass(frozen=True)
 class ProjectionSpec:
+    """What ``carbon.project()`` asked for: a phase's per-item cost times a count."""
+
     phase: str  # the phase whose per-item cost is extrapolated
     count: int  # items in the full run
     label: str  # e.g. "10,000 images"

@@ -138,6 +138,8 @@ class Judged:
 
 @dataclass(frozen=True)
 class PhaseResult:
+    """A phase of a test: its window, items, verdict and per-item figures."""
+
     name: str
     window: Window
     items: int | None
@@ -263,6 +265,8 @@ class Totals:
 
 @dataclass(frozen=True)
 class BudgetSummary:
+    """The run's budgets at a glance: mode, what was declared, what went over."""
+
     mode: str
     require_measured: bool
     declared: tuple[str, ...]

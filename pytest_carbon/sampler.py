@@ -25,6 +25,8 @@ NEVER = 1 << 62  # a monotonic_ns() instant no run reaches: no reading due at te
 
 @dataclass
 class MeterTimeline:
+    """A meter's readings over the run: times, rows of channel values, errors."""
+
     meter: Meter
     times: list[int] = field(default_factory=list)
     rows: list[tuple[float | None, ...]] = field(default_factory=list)

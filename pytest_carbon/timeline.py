@@ -51,6 +51,8 @@ class Segment:
 
 @dataclass
 class Channel:
+    """A channel's readings: segments of a cumulative series, gaps between them."""
+
     name: str
     segments: list[Segment] = field(default_factory=list)
 

@@ -125,6 +125,8 @@ def month_factor(zone: str, month: int) -> float:
 
 @dataclass(frozen=True)
 class Level:
+    """A zone's annual intensity, the year and table it comes from."""
+
     zone: str
     g_per_kwh: float
     year: int

@@ -13,6 +13,8 @@ __all__ = ["REGISTRY", "SCOPES", "ChannelInfo", "Context", "LoadProbe", "Meter",
 
 @dataclass(frozen=True)
 class MeterSpec:
+    """A meter as configured: its kind and, for constant and replay, its parameters."""
+
     kind: str  # auto | nvml | rapl | estimate | constant | replay
     watts: tuple[tuple[str, float], ...] = ()
     path: str = ""

@@ -37,6 +37,8 @@ class MeterUnavailable(Exception):
 
 @dataclass
 class ChannelInfo:
+    """One channel of a meter (gpu:0, cpu, ram...) and how its figures are made."""
+
     name: str  # gpu:0, cpu, dram, ram
     method: str  # one of the constants above
     cadence_s: float  # how often the source updates; windows shorter than this are approximate
