@@ -34,13 +34,14 @@ class WhatIfError(ValueError):
 
 @functools.lru_cache(maxsize=None)
 def monthly() -> dict[str, dict[int, dict[int, float]]]:
+    """Zone -> year -> month (1-12) -> g CO2eq/kWh, for the months that have a value."""
     out: dict[str, dict[int, dict[int, float]]] = {}
     # Plain splitting (the file is ours: no quoting) reads it in a third of csv's time.
     lines = (DATA / "ember_monthly.csv").read_text().split("\n")
-    for line in lines[1:]:  # zone, year, month, gco2_per_kwh
+    for line in lines[1:]:  # zone, year, jan, ..., dec (empty: no value)
         if line:
-            zone, year, month, g = line.split(",")
-            out.setdefault(zone, {}).setdefault(int(year), {})[int(month)] = float(g)
+            zone, year, *values = line.split(",")
+            out.setdefault(zone, {})[int(year)] = {m: float(g) for m, g in enumerate(values, 1) if g}
     return out
 
 

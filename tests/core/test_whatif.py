@@ -22,8 +22,10 @@ YEARLY_2024 = {"DEU": 344.14, "FRA": 44.18, "POL": 614.98, "LUX": 134.62}
 def _csv_zones() -> tuple[set[str], set[str]]:
     counts: dict[tuple[str, str], int] = {}
     with open(DATA / "ember_monthly.csv", newline="") as f:
-        for zone, year, _, _ in list(csv.reader(f))[1:]:
-            counts[(zone, year)] = counts.get((zone, year), 0) + 1
+        rows = list(csv.reader(f))
+    assert rows[0] == ["zone", "year", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    for zone, year, *values in rows[1:]:
+        counts[(zone, year)] = sum(1 for v in values if v)
     complete = {z for (z, _), n in counts.items() if n == 12 and not z.startswith("AGG-")}
     return {z for z in complete if "-" not in z}, {z for z in complete if "-" in z}
 
