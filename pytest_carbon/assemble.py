@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from operator import add, itemgetter, or_, sub
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from .attribution import ChannelAttribution, Claim, attribute
 from .budget import Budget, BudgetTable, PhaseCheck, Verdict, Violation, for_phase, for_test, judge
@@ -22,8 +22,7 @@ from .results import Attempt, BudgetSummary, Judged, PhaseResult, RunResult, Tes
 from .timeline import NO_LOAD, Channel, LoadSeries, WindowEnergy
 
 
-@dataclass(frozen=True)
-class Meters:
+class Meters(NamedTuple):
     """What the run's meters saw, and what they are worth."""
 
     channels: Sequence[Channel]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
 from operator import add, ge, itemgetter, mul, not_, sub, truediv
 from typing import Iterable, NamedTuple, Sequence
@@ -39,8 +38,7 @@ class Claim(NamedTuple):
     channels: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
-class ChannelTotals:
+class ChannelTotals(NamedTuple):
     """One channel's energy: measured, given to tests, incomplete, unattributed (J)."""
 
     measured_j: float

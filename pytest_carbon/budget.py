@@ -17,8 +17,7 @@ A value is a CO2 amount (``"5 g"``) or a table with ``co2``, ``energy`` or both.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, NamedTuple, Protocol, Sequence
 
 from .units import UnitError, parse_co2_g, parse_energy_j
 
@@ -33,8 +32,7 @@ class BudgetError(ValueError):
     """A budget that cannot be read; the message names the key, the value and the accepted forms."""
 
 
-@dataclass(frozen=True)
-class Budget:
+class Budget(NamedTuple):
     """A declared limit in g CO2eq and/or joules, and where it was declared."""
 
     co2_g: float | None
@@ -46,8 +44,7 @@ class Budget:
         return {"co2_g": self.co2_g, "energy_j": self.energy_j, "source": self.source, "key": self.key}
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """One budget a subject went over, or could not be judged against."""
 
     subject: str  # "test", "phase 'sample'", "per item of phase 'sample'", "session"
@@ -86,8 +83,7 @@ def fails(v: Violation) -> bool:
     return v.metric not in PASSING_METRICS
 
 
-@dataclass(frozen=True)
-class BudgetTable:
+class BudgetTable(NamedTuple):
     """The budgets of ``[tool.pytest-carbon.budgets]``: session, default, and by pattern."""
 
     session: Budget | None = None
@@ -220,8 +216,7 @@ def disturbed(m: Measured) -> bool:
     return share is not None and share > DISTURBED_SHARE
 
 
-@dataclass(frozen=True)
-class Measurement:
+class Measurement(NamedTuple):
     """What a verdict judges: a subject's CO2eq and energy, and how sure they are."""
 
     co2_g: float | None
@@ -313,8 +308,7 @@ def check_phase(
     return whole, check(subject, item_budget, per, require_measured=require_measured)
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A violation with the window measurement it was judged on (and the phase's items)."""
 
     violation: Violation
@@ -322,8 +316,7 @@ class Finding:
     items: int | None = None  # set for a per-item violation
 
 
-@dataclass(frozen=True)
-class PhaseCheck:
+class PhaseCheck(NamedTuple):
     """One phase to judge: its budgets and its measurement."""
 
     name: str
@@ -334,8 +327,7 @@ class PhaseCheck:
     per_item: tuple[float, int, tuple[float, float]] | None = None  # see check_phase
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Everything judged for one test: its budget, what it was judged on, and the findings."""
 
     budget: Budget | None

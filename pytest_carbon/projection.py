@@ -8,7 +8,7 @@ every further item costs what the measured ones did (no warm-up, caching or ther
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .units import CAR_G_PER_KM
 
@@ -22,8 +22,7 @@ class ProjectionSpec:
     label: str  # e.g. "10,000 images"
 
 
-@dataclass(frozen=True)
-class Projection:
+class Projection(NamedTuple):
     """A full run's energy (J), CO2 (g) and car-km from ``measured_items`` measured items."""
 
     spec: ProjectionSpec

@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 from types import MappingProxyType
 
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .attribution import ChannelTotals
@@ -127,8 +126,7 @@ def _per_item(x: float | None, items: int) -> float | None:
     return None if x is None else x / items
 
 
-@dataclass(frozen=True)
-class Judged:
+class Judged(NamedTuple):
     """A window's budgets and findings; present only where budgets are in use."""
 
     budget: Budget | None
@@ -136,8 +134,7 @@ class Judged:
     item_budget: Budget | None = None  # phases only
 
 
-@dataclass(frozen=True)
-class PhaseResult:
+class PhaseResult(NamedTuple):
     """A phase of a test: its window, items, verdict and per-item figures."""
 
     name: str
@@ -162,8 +159,7 @@ class PhaseResult:
         return out
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """One run of a test that ran more than once (pytest-rerunfailures)."""
 
     outcome: str  # "rerun" for an attempt that failed and was run again
@@ -223,8 +219,7 @@ class TestResult(NamedTuple):
 setattr(TestResult, "__test__", False)  # not a test class, whatever pytest's collection patterns say
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(NamedTuple):
     """The session's energy by channel, and where it went: tests, incomplete windows, nobody."""
 
     channels: Mapping[str, ChannelTotals]
@@ -263,8 +258,7 @@ class Totals:
         }
 
 
-@dataclass(frozen=True)
-class BudgetSummary:
+class BudgetSummary(NamedTuple):
     """The run's budgets at a glance: mode, what was declared, what went over."""
 
     mode: str
@@ -287,8 +281,7 @@ class BudgetSummary:
         }
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(NamedTuple):
     """A whole run: its metadata (host, meters, intensity: plain JSON values), tests, totals."""
 
     run: Mapping[str, Any]

@@ -17,8 +17,7 @@ No pytest, no meters: windows' energies come from a function the caller passes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 # Two-sided 95% quantiles of Student's t, by degrees of freedom (1-30, then 40, 60, 120).
 _T95 = {
@@ -79,8 +78,7 @@ def chunk_bounds(t0: int, marks: Sequence[int], warmup: int, resolution_ns: int)
     return [first, post[-1]], n
 
 
-@dataclass(frozen=True)
-class PerItem:
+class PerItem(NamedTuple):
     """Per-item statistics of one phase (energy in J; CO2 = energy x g per J)."""
 
     n: int  # items after the warm-up

@@ -12,9 +12,8 @@ from __future__ import annotations
 import csv
 import difflib
 import functools
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .units import CAR_G_PER_KM, J_PER_KWH
 
@@ -124,8 +123,7 @@ def month_factor(zone: str, month: int) -> float:
     return values[month - 1] / (sum(values) / 12)
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(NamedTuple):
     """A zone's annual intensity, the year and table it comes from."""
 
     zone: str

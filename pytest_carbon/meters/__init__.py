@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .base import ChannelInfo, Meter, MeterError, MeterUnavailable
 from .load import LoadProbe
@@ -11,8 +11,7 @@ from .load import LoadProbe
 __all__ = ["REGISTRY", "SCOPES", "ChannelInfo", "Context", "LoadProbe", "Meter", "MeterError", "MeterUnavailable", "MeterSpec", "open_meters"]
 
 
-@dataclass(frozen=True)
-class MeterSpec:
+class MeterSpec(NamedTuple):
     """A meter as configured: its kind and, for constant and replay, its parameters."""
 
     kind: str  # auto | nvml | rapl | estimate | constant | replay
