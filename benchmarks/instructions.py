@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from overhead import make_suite  # noqa: E402
+from overhead import bytecode_env, make_suite  # noqa: E402
 
 CONFIGS = {
     "plain pytest (-p no:carbon)": ["-p", "no:carbon"],
@@ -40,7 +40,7 @@ CONFIGS = {
 
 # Bytecode caches on, as on a user's machine, and written before anything is counted: a run
 # that rewrites and compiles the test modules costs ~100,000 instructions per test more.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV = bytecode_env()
 
 
 def instructions(suite: Path, args: list[str]) -> int:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from overhead import make_suite  # noqa: E402
+from overhead import bytecode_env, make_suite  # noqa: E402
 
 PLAIN = ["-p", "no:carbon"]
 MEASURING = {
@@ -41,8 +41,9 @@ MEASURING = {
 def start(suite: Path, args: list[str], cpu: int) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
     return subprocess.Popen(
-        cmd, cwd=suite, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=lambda: os.sched_setaffinity(0, {cpu})
-    )
+        cmd, cwd=suite, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bytecode_env(),
+        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+    )  # fmt: skip
 
 
 def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
@@ -76,7 +77,7 @@ def main() -> None:
     try:
         suites = {n: make_suite(root, n, codecarbon=False) for n in (small, large)}
         for suite in suites.values():  # bytecode caches written before anything is timed
-            subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--carbon"], cwd=suite, capture_output=True)
+            subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--carbon"], cwd=suite, capture_output=True, env=bytecode_env())
         rows = []
         for meter in args.meter:
             per_test: list[float] = []
