@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from operator import add, itemgetter, or_, sub
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from .attribution import ChannelAttribution, Claim, attribute
@@ -32,17 +32,16 @@ class Meters(NamedTuple):
     load: LoadSeries = NO_LOAD  # the machine's and the process tree's CPU time
 
 
-@dataclass(frozen=True)
-class Budgets:
+class Budgets(NamedTuple):
     """The budgets in force and the verdicts already made (in process, when each call ended)."""
 
     table: BudgetTable
     mode: str = "enforce"
     require_measured: bool = False
     inconclusive: str = "pass"
-    test_budgets: Mapping[str, Budget] = field(default_factory=dict)
-    verdicts: Mapping[str, Verdict] = field(default_factory=dict)
-    markers: Mapping[str, Budget | None] = field(default_factory=dict)  # xdist: the workers' markers
+    test_budgets: Mapping[str, Budget] = MappingProxyType({})
+    verdicts: Mapping[str, Verdict] = MappingProxyType({})
+    markers: Mapping[str, Budget | None] = MappingProxyType({})  # xdist: the workers' markers
     judge_here: bool = False  # xdist: judge every test now, on its final attribution
     session_violations: tuple[Violation, ...] = ()
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 import re
 import sys
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, NamedTuple
 
 from . import intensity as intensity_mod
 from .budget import BudgetError, BudgetTable, parse_table
@@ -32,8 +32,7 @@ class ConfigError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The run's configuration, from ``[tool.pytest-carbon]`` and the command line."""
 
     measure_all: bool = False
@@ -48,7 +47,7 @@ class Settings:
     pue: float = 1.0
     top: int = 10
     record: str | None = None
-    budgets: BudgetTable = field(default_factory=BudgetTable)
+    budgets: BudgetTable = BudgetTable()
     budget_mode: str = "enforce"  # enforce | warn | off
     require_measured: bool = False
     inconclusive: str = "pass"  # pass | fail: a per-item interval straddling its limit
@@ -60,7 +59,7 @@ class Settings:
     whatif: tuple[str, ...] | None = None  # zones for the what-if; None: every country
     html: str | None = None
     source: str = ""  # the pyproject file read, if any
-    origins: dict[str, str] = field(default_factory=dict)  # key -> where its value came from
+    origins: Mapping[str, str] = MappingProxyType({})  # key -> where its value came from
     place: intensity_mod.Intensity | None = None  # the intensity these settings resolve to
     marker: str = "carbon"  # the name of the plugin's marker, for suites that have their own "carbon"
     history: str | None = None  # a SQLite path or a postgresql:// URL
@@ -385,4 +384,4 @@ def load(pyproject: Path | None, cli: dict[str, Any]) -> Settings:
         keys = [k for k in ("cloud", "region", "country", "month") if k in origins]
         where = ", ".join(origins[k] for k in keys) or "location"
         raise ConfigError(f"{where}: {e}") from None
-    return replace(settings, place=place)
+    return settings._replace(place=place)

@@ -13,8 +13,7 @@ import csv
 import difflib
 import functools
 import json
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from .hardware import codecarbon_data_dir
 
@@ -23,8 +22,7 @@ class IntensityError(ValueError):
     """An unknown place; the message lists close matches."""
 
 
-@dataclass(frozen=True)
-class Intensity:
+class Intensity(NamedTuple):
     """A grid's carbon intensity (g CO2eq/kWh) and where the figure comes from."""
 
     g_per_kwh: float
@@ -38,7 +36,7 @@ class Intensity:
     annual_g_per_kwh: float | None = None  # the level before that factor
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(self._asdict())
 
 
 _CANADA = {
@@ -200,8 +198,7 @@ def resolve(
         )
     year, _ = whatif.profile(zone)
     factor = whatif.month_factor(zone, month)
-    return replace(
-        annual,
+    return annual._replace(
         g_per_kwh=annual.g_per_kwh * factor,
         source=f"{annual.source}; x {factor:.3f} for {whatif.MONTHS[month - 1]} (Ember {year} monthly profile of {zone}: month / annual mean)",
         month=month,
