@@ -257,12 +257,14 @@ class CarbonSession:
             for line in self.messages:
                 terminalreporter.write_line(line, red=line.startswith("ERROR"))
             return
-        from .report import comparison, terminal
+        from .report import terminal
 
         try:
             terminal.write_summary(terminalreporter, self.report, top=self.settings.top, messages=self.messages)
             if self.comparison is not None:
-                comparison.write_comparison(terminalreporter, self.comparison)
+                from .report.comparison import write_comparison
+
+                write_comparison(terminalreporter, self.comparison)
         except Exception as e:  # a renderer's bug must not take pytest's own summary with it
             terminalreporter.write_line(
                 f"ERROR: pytest-carbon could not print its summary ({type(e).__name__}: {e}); the JSON report"
@@ -329,7 +331,6 @@ class CarbonSession:
 
     def _build(self, interrupted: bool, top: int | None = None) -> RunResult:
         from .runinfo import run_info
-        from .xdist import claims_of
 
         assert self.sampler is not None
         sampler, s = self.sampler, self.settings
@@ -356,17 +357,16 @@ class CarbonSession:
             pue=s.pue,
         )
         budgets = Budgets(
-            table=s.budgets,
-            mode=s.budget_mode,
-            require_measured=s.require_measured, inconclusive=s.inconclusive,
-            test_budgets=self.test_budgets,
-            verdicts=self.verdicts,
-            markers=self._markers,
-            judge_here=self.xdist_controller,
-            session_violations=session_violations,
+            table=s.budgets, mode=s.budget_mode, require_measured=s.require_measured, inconclusive=s.inconclusive,
+            test_budgets=self.test_budgets, verdicts=self.verdicts, markers=self._markers,
+            judge_here=self.xdist_controller, session_violations=session_violations,
         )
         meters = Meters(channels, sampler.resolution(), estimated, self.g_per_j, sampler.load_series())
-        claims = claims_of(self._visible, sampler.meters) if self._visible else None  # xdist workers' GPUs
+        claims = None
+        if self._visible:  # xdist workers' GPUs
+            from .xdist import claims_of
+
+            claims = claims_of(self._visible, sampler.meters)
         return build_run(self.records, meters, budgets, run=run, claims_of=claims, whatif=self._whatif, top=top)
 
     def _whatif(self, energy_j: float) -> dict[str, Any] | None:
