@@ -1,10 +1,12 @@
 """What an installed pytest-carbon costs a pytest run: idle, and measuring one test.
 
-Each configuration runs a one-test suite in a fresh ``python -m pytest`` process; the
-configurations alternate so that drift in the machine's speed spreads over all of them. The
-cost is CPU time (user + system of the child process, from ``os.wait4``), which a busy or
-noisy machine disturbs far less than wall time. Prints the median of N runs per
-configuration and the difference from plain pytest (plugin disabled with ``-p no:carbon``):
+Each configuration runs a one-test suite in a fresh ``python -m pytest`` process; a round runs
+each configuration once, in an order rotated from round to round, and what a configuration adds
+is the median over rounds of its run minus plain pytest's in the same round, so that drift in
+the machine's speed between rounds cancels. The cost is CPU time (user + system of the child
+process, from ``os.wait4``), which a busy or noisy machine disturbs far less than wall time.
+Bytecode is cached, as after ``pip install``.
+Plain pytest is the plugin disabled with ``-p no:carbon``; the others:
 
 * installed, not asked: a suite that neither passes a ``--carbon`` option nor has a
   ``[tool.pytest-carbon]`` table (the plugin must stay out of the way: target 5 ms or less);
@@ -58,19 +60,24 @@ def main() -> None:
         for a in CONFIGS.values():  # warm the file cache and write the .pyc files (bytecode_env)
             cpu_ms(a, root)
         samples: dict[str, list[float]] = {k: [] for k in CONFIGS}
-        for _ in range(args.runs):
-            for name, a in CONFIGS.items():
-                samples[name].append(cpu_ms(a, root))
-    base = statistics.median(samples["plain pytest (-p no:carbon)"])
+        names = list(CONFIGS)
+        for r in range(args.runs):
+            for name in names[r % len(names):] + names[: r % len(names)]:  # order rotated: none always first
+                samples[name].append(cpu_ms(CONFIGS[name], root))
+    plain = samples[names[0]]
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-          f"median of {args.runs} alternating runs, CPU time (user + system) of a one-test pytest run, bytecode cached")  # fmt: skip
-    print(f"| configuration | median CPU | min CPU | added (median) |")
-    print("|---|--:|--:|--:|")
+          f"{args.runs} rounds of the four runs (order rotated), CPU time (user + system) of a one-test pytest run,"
+          " bytecode cached; added: the median over rounds of the run minus plain pytest's in the same round")  # fmt: skip
+    print("| configuration | median CPU | min CPU | added (median of rounds) | added, interquartile range |")
+    print("|---|--:|--:|--:|--:|")
     for name, xs in samples.items():
         med = statistics.median(xs)
-        added = "" if name.startswith("plain") else f"{med - base:+.1f} ms"
-        print(f"| {name} | {med:.1f} ms | {min(xs):.1f} ms | {added} |")
-
+        if name == names[0]:
+            print(f"| {name} | {med:.1f} ms | {min(xs):.1f} ms | | |")
+            continue
+        diffs = [x - p for x, p in zip(xs, plain)]
+        q = statistics.quantiles(diffs, n=4) if len(diffs) >= 2 else [diffs[0]] * 3
+        print(f"| {name} | {med:.1f} ms | {min(xs):.1f} ms | {statistics.median(diffs):+.1f} ms | {q[0]:+.1f} to {q[2]:+.1f} ms |")
 
 if __name__ == "__main__":
     main()
