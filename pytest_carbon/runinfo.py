@@ -29,6 +29,19 @@ def _git(root: Path, *args: str) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def platform_name() -> str:
+    """``platform.platform()``'s string ("Linux-6.1.0-x86_64-with-glibc2.36") without the
+    ``uname -p`` process it starts on Linux only to learn that the processor is the machine.
+    Elsewhere, or without glibc, ``platform.platform()`` itself."""
+    import os
+
+    libc = os.confstr("CS_GNU_LIBC_VERSION") if "CS_GNU_LIBC_VERSION" in getattr(os, "confstr_names", {}) else None
+    u = os.uname() if hasattr(os, "uname") else None
+    if u is None or u.sysname != "Linux" or not libc or not libc.startswith("glibc "):
+        return platform.platform()
+    return f"Linux-{u.release}-{u.machine}-with-glibc{libc.split()[1]}".replace(" ", "_")
+
+
 def read_head(root: Path) -> tuple[str | None, str | None] | None:
     """(commit, branch or None when detached) read from the repository's files, without
     starting git (two processes a run); (None, None) outside any repository; None where the
@@ -139,7 +152,7 @@ def run_info(
         "duration_s": duration_s,
         "interrupted": interrupted,
         "host": socket.gethostname(),
-        "platform": platform.platform(),
+        "platform": platform_name(),
         "python": platform.python_version(),
         "pytest": pytest_version,
         "plugin": __version__,
