@@ -32,7 +32,9 @@ def _git(root: Path, *args: str) -> str | None:
 def platform_name() -> str:
     """``platform.platform()``'s string ("Linux-6.1.0-x86_64-with-glibc2.36") without the
     ``uname -p`` process it starts on Linux only to learn that the processor is the machine.
-    Elsewhere, or without glibc, ``platform.platform()`` itself."""
+    The glibc version is the running one (``platform.platform()`` reads the newest that the
+    Python binary asks for: the same for a Python built on the machine, older for one built
+    elsewhere). Elsewhere, or without glibc, ``platform.platform()`` itself."""
     import os
 
     libc = os.confstr("CS_GNU_LIBC_VERSION") if "CS_GNU_LIBC_VERSION" in getattr(os, "confstr_names", {}) else None
