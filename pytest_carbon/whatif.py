@@ -32,16 +32,26 @@ class WhatIfError(ValueError):
 
 
 @functools.lru_cache(maxsize=None)
-def monthly() -> dict[str, dict[int, dict[int, float]]]:
-    """Zone -> year -> month (1-12) -> g CO2eq/kWh, for the months that have a value."""
-    out: dict[str, dict[int, dict[int, float]]] = {}
+def _cells() -> dict[str, dict[int, list[str]]]:
+    """Zone -> year -> its 12 monthly cells as the file has them ("" where Ember has no value).
+
+    A run needs numbers for a few zones (its own, a list of places) and only the shape of the
+    rest (which years are complete), so the text is turned into numbers where it is used.
+    """
+    out: dict[str, dict[int, list[str]]] = {}
     # Plain splitting (the file is ours: no quoting) reads it in a third of csv's time.
     lines = (DATA / "ember_monthly.csv").read_text().split("\n")
-    for line in lines[1:]:  # zone, year, jan, ..., dec (empty: no value)
+    for line in lines[1:]:  # zone, year, jan, ..., dec
         if line:
-            zone, year, *values = line.split(",")
-            out.setdefault(zone, {})[int(year)] = {m: float(g) for m, g in enumerate(values, 1) if g}
+            zone, year, *cells = line.split(",")
+            out.setdefault(zone, {})[int(year)] = cells
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def monthly() -> dict[str, dict[int, dict[int, float]]]:
+    """Zone -> year -> month (1-12) -> g CO2eq/kWh, for the months that have a value."""
+    return {z: {y: {m: float(g) for m, g in enumerate(cells, 1) if g} for y, cells in years.items()} for z, years in _cells().items()}
 
 
 @functools.lru_cache(maxsize=None)
@@ -58,7 +68,7 @@ def yearly() -> dict[str, dict[int, float]]:
 def zones(kind: str = "all") -> list[str]:
     """Zones with a complete year: ``countries`` (ISO3), ``states`` (US-XX, IN-XX) or ``all``."""
     out = []
-    for z in monthly():
+    for z in _cells():
         if z.startswith("AGG-") or profile_year(z) is None:
             continue
         is_state = "-" in z
@@ -68,20 +78,20 @@ def zones(kind: str = "all") -> list[str]:
 
 
 def profile_year(zone: str) -> int | None:
-    years = monthly().get(zone, {})
-    full = [y for y, ms in years.items() if len(ms) == 12]
+    years = _cells().get(zone, {})
+    full = [y for y, cells in years.items() if all(cells)]
     return max(full) if full else None
 
 
 def check_zone(zone: str) -> str:
     """The zone as the data spells it (ISO3 upper case, US-CA), or WhatIfError with close matches."""
     z = zone.strip().upper()
-    if z in monthly() and profile_year(z) is not None:
+    if z in _cells() and profile_year(z) is not None:
         return z
     known = zones("all")
     near = difflib.get_close_matches(z, known, n=5, cutoff=0.5)
     hint = f"; close matches: {', '.join(near)}" if near else ""
-    if z in monthly():
+    if z in _cells():
         raise WhatIfError(f"zone {z!r} has no complete year of monthly data in the bundled Ember tables{hint}")
     raise WhatIfError(
         f"zone {zone!r} is not in the bundled Ember data (ISO 3166 alpha-3 countries such as DEU,"
@@ -113,8 +123,7 @@ def profile(zone: str) -> tuple[int, list[float]]:
     z = check_zone(zone)
     year = profile_year(z)
     assert year is not None
-    ms = monthly()[z][year]
-    return year, [ms[m] for m in range(1, 13)]
+    return year, [float(g) for g in _cells()[z][year]]
 
 
 def month_factor(zone: str, month: int) -> float:
@@ -149,9 +158,9 @@ def zone_of(country: str | None, region: str | None) -> str | None:
     if region and country in ("USA", "IND"):
         code = region.upper()
         code = code if "-" in code else f"{'US' if country == 'USA' else 'IN'}-{code}"
-        if code in monthly():
+        if code in _cells():
             return code
-    if country and country in monthly() and profile_year(country) is not None:
+    if country and country in _cells() and profile_year(country) is not None:
         return country
     return None
 
