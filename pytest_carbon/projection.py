@@ -7,18 +7,16 @@ every further item costs what the measured ones did (no warm-up, caching or ther
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .units import CAR_G_PER_KM
 
 
-@dataclass(frozen=True)
-class ProjectionSpec:
+class ProjectionSpec(NamedTuple):
     """What ``carbon.project()`` asked for: a phase's per-item cost times a count."""
 
     phase: str  # the phase whose per-item cost is extrapolated
-    count: int  # items in the full run
+    full_items: int  # items in the full run (the report's "count")
     label: str  # e.g. "10,000 images"
 
 
@@ -40,9 +38,9 @@ class Projection(NamedTuple):
         out = {
             "phase": self.spec.phase,
             "label": self.spec.label,
-            "count": self.spec.count,
+            "count": self.spec.full_items,
             "measured_items": items,
-            "factor": self.spec.count / items if items > 0 else None,
+            "factor": self.spec.full_items / items if items > 0 else None,
             "energy_j_per_item": self.energy_j_per_item,
             "energy_j": self.energy_j,
             "co2_g": self.co2_g,
@@ -64,10 +62,10 @@ def project(
     note: str | None = None,
     ci95_per_item_j: tuple[float, float] | None = None,
 ) -> Projection:
-    """Extrapolate ``energy_j`` measured over ``items`` items to ``spec.count`` items, and the
+    """Extrapolate ``energy_j`` measured over ``items`` items to ``spec.full_items`` items, and the
     per-item 95% interval (where the phase's steps give one) to the same count."""
     per = None if energy_j is None or items <= 0 else energy_j / items
-    total = None if per is None else per * spec.count
-    ci = None if ci95_per_item_j is None or total is None else (ci95_per_item_j[0] * spec.count, ci95_per_item_j[1] * spec.count)
+    total = None if per is None else per * spec.full_items
+    ci = None if ci95_per_item_j is None or total is None else (ci95_per_item_j[0] * spec.full_items, ci95_per_item_j[1] * spec.full_items)
     ci_co2 = None if ci is None else (ci[0] * g_per_j, ci[1] * g_per_j)
     return Projection(spec, items, per, total, None if total is None else total * g_per_j, note, ci, ci_co2)

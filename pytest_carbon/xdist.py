@@ -49,7 +49,7 @@ def to_wire(rec: TestRecord, marker: Budget | None) -> dict[str, Any]:
             for p in rec.phases
         ],
         "pauses": [list(p) for p in rec.pauses],
-        "projections": [[s.phase, s.count, s.label] for s in rec.projections],
+        "projections": [[s.phase, s.full_items, s.label] for s in rec.projections],
         "info": dict(rec.info),
         "marker_budget": marker.as_dict() if marker else None,
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),

@@ -239,7 +239,7 @@ def test_plain_records_are_kept_compact_and_expand_back():
     r.add_phase(PhaseRecord("q", 0, 1))
     r.add_projection(ProjectionSpec("p", 1, "1"))
     r.add_projection(ProjectionSpec("q", 2, "2"))
-    assert [p.name for p in r.phases] == ["p", "q"] and [p.count for p in r.projections] == [1, 2]
+    assert [p.name for p in r.phases] == ["p", "q"] and [p.full_items for p in r.projections] == [1, 2]
     back = [full(k) for k in (kept, r)]
     assert back[1] is r
     b = back[0]
