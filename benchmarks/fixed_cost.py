@@ -13,7 +13,10 @@ Plain pytest is the plugin disabled with ``-p no:carbon``; the others:
 * ``--carbon`` with a ``constant:`` meter, and with the default meters (the fixed cost of an
   active run: target 100 ms or less).
 
-    python benchmarks/fixed_cost.py [--runs 11]
+With ``--at-once``, each configuration's run starts at the same instant as a plain run of its
+own, each pinned to its own CPU (swapped each round), so that both see the same drift.
+
+    python benchmarks/fixed_cost.py [--runs 11] [--at-once]
 """
 
 from __future__ import annotations
@@ -38,36 +41,58 @@ CONFIGS = {
 }
 
 
-def cpu_ms(args: list[str], cwd: Path) -> float:
-    """User + system CPU time of one pytest process, in ms."""
+def start(args: list[str], cwd: Path, cpu: int | None = None) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bytecode_env())
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bytecode_env(), preexec_fn=pin)
+
+
+def cpu_ms(proc: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time of one finished pytest process (and anything it waited for), in ms."""
     _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{proc.args!r} exited {os.waitstatus_to_exitcode(status)}")
     return (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=11)
+    ap.add_argument("--at-once", action="store_true", help="run plain pytest and each configuration at the same instant, on two CPUs")
     args = ap.parse_args()
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    if args.at_once and len(cpus) < 2:
+        raise SystemExit("--at-once needs two CPUs")
+    names = list(CONFIGS)
+    samples: dict[str, list[float]] = {k: [] for k in CONFIGS}
+    diffs: dict[str, list[float]] = {k: [] for k in names[1:]}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "test_one.py").write_text("def test_one():\n    pass\n")
         (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = ''\n")
-        for a in CONFIGS.values():  # warm the file cache and write the .pyc files (bytecode_env)
-            cpu_ms(a, root)
-        samples: dict[str, list[float]] = {k: [] for k in CONFIGS}
-        names = list(CONFIGS)
+        for warm in CONFIGS.values():  # warm the file cache and write the .pyc files (bytecode_env)
+            cpu_ms(start(warm, root))
         for r in range(args.runs):
-            for name in names[r % len(names):] + names[: r % len(names)]:  # order rotated: none always first
-                samples[name].append(cpu_ms(CONFIGS[name], root))
-    plain = samples[names[0]]
+            if args.at_once:  # each configuration beside its own plain run, the CPUs swapped each round
+                a, b = cpus if r % 2 == 0 else cpus[::-1]
+                for name in names[1:]:
+                    plain, other = start(CONFIGS[names[0]], root, a), start(CONFIGS[name], root, b)
+                    x, p = cpu_ms(other), cpu_ms(plain)
+                    samples[name].append(x)
+                    samples[names[0]].append(p)
+                    diffs[name].append(x - p)
+                continue
+            order = names[r % len(names) :] + names[: r % len(names)]  # rotated: none always first
+            got = {name: cpu_ms(start(CONFIGS[name], root)) for name in order}
+            for name in names:
+                samples[name].append(got[name])
+            for name in names[1:]:
+                diffs[name].append(got[name] - got[names[0]])
+    how = ("each configuration started at the same instant as a plain run of its own, on CPUs "
+           f"{cpus[0]} and {cpus[1]} (swapped each round)") if args.at_once else "the four runs one after another, order rotated"  # fmt: skip
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-          f"{args.runs} rounds of the four runs (order rotated), CPU time (user + system) of a one-test pytest run,"
-          " bytecode cached; added: the median over rounds of the run minus plain pytest's in the same round")  # fmt: skip
+          f"{args.runs} rounds: {how}; CPU time (user + system) of a one-test pytest run, bytecode cached;"
+          " added: the median over rounds of the run minus plain pytest's in the same round")  # fmt: skip
     print("| configuration | median CPU | min CPU | added (median of rounds) | added, interquartile range |")
     print("|---|--:|--:|--:|--:|")
     for name, xs in samples.items():
@@ -75,9 +100,9 @@ def main() -> None:
         if name == names[0]:
             print(f"| {name} | {med:.1f} ms | {min(xs):.1f} ms | | |")
             continue
-        diffs = [x - p for x, p in zip(xs, plain)]
-        q = statistics.quantiles(diffs, n=4) if len(diffs) >= 2 else [diffs[0]] * 3
-        print(f"| {name} | {med:.1f} ms | {min(xs):.1f} ms | {statistics.median(diffs):+.1f} ms | {q[0]:+.1f} to {q[2]:+.1f} ms |")
+        d = diffs[name]
+        q = statistics.quantiles(d, n=4) if len(d) >= 2 else [d[0]] * 3
+        print(f"| {name} | {med:.1f} ms | {min(xs):.1f} ms | {statistics.median(d):+.1f} ms | {q[0]:+.1f} to {q[2]:+.1f} ms |")
 
 if __name__ == "__main__":
     main()
