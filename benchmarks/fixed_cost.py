@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from overhead import bytecode_env  # noqa: E402
+from overhead import cpu_seconds, start  # noqa: E402
 
 CONFIGS = {
     "plain pytest (-p no:carbon)": ["-p", "no:carbon"],
@@ -41,18 +41,8 @@ CONFIGS = {
 }
 
 
-def start(args: list[str], cwd: Path, cpu: int | None = None) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
-    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
-    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bytecode_env(), preexec_fn=pin)
-
-
 def cpu_ms(proc: subprocess.Popen[bytes]) -> float:
-    """User + system CPU time of one finished pytest process (and anything it waited for), in ms."""
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{proc.args!r} exited {os.waitstatus_to_exitcode(status)}")
-    return (usage.ru_utime + usage.ru_stime) * 1000
+    return cpu_seconds(proc) * 1000
 
 
 def main() -> None:
@@ -71,19 +61,19 @@ def main() -> None:
         (root / "test_one.py").write_text("def test_one():\n    pass\n")
         (root / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = ''\n")
         for warm in CONFIGS.values():  # warm the file cache and write the .pyc files (bytecode_env)
-            cpu_ms(start(warm, root))
+            cpu_ms(start(root, warm))
         for r in range(args.runs):
             if args.at_once:  # each configuration beside its own plain run, the CPUs swapped each round
                 a, b = cpus if r % 2 == 0 else cpus[::-1]
                 for name in names[1:]:
-                    plain, other = start(CONFIGS[names[0]], root, a), start(CONFIGS[name], root, b)
+                    plain, other = start(root, CONFIGS[names[0]], a), start(root, CONFIGS[name], b)
                     x, p = cpu_ms(other), cpu_ms(plain)
                     samples[name].append(x)
                     samples[names[0]].append(p)
                     diffs[name].append(x - p)
                 continue
             order = names[r % len(names) :] + names[: r % len(names)]  # rotated: none always first
-            got = {name: cpu_ms(start(CONFIGS[name], root)) for name in order}
+            got = {name: cpu_ms(start(root, CONFIGS[name])) for name in order}
             for name in names:
                 samples[name].append(got[name])
             for name in names[1:]:

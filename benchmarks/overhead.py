@@ -76,6 +76,21 @@ def bytecode_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def start(suite: Path, args: list[str], cpu: int | None = None) -> subprocess.Popen[bytes]:
+    """A pytest process in ``suite``, output discarded, bytecode cached; pinned to ``cpu`` if given."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+    return subprocess.Popen(cmd, cwd=suite, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bytecode_env(), preexec_fn=pin)
+
+
+def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time of a finished ``start()`` process (and of what it waited for)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{proc.args!r} failed with {os.waitstatus_to_exitcode(status)}")
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_once(suite: Path, args: list[str]) -> tuple[float, float, float]:
     """(wall seconds, peak RSS MiB, CPU seconds user+sys) of one pytest process."""
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]

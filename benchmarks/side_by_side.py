@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from overhead import bytecode_env, make_suite  # noqa: E402
+from overhead import bytecode_env, cpu_seconds, make_suite, start  # noqa: E402
 
 PLAIN = ["-p", "no:carbon"]
 MEASURING = {
@@ -36,21 +36,6 @@ MEASURING = {
     "idle": [],
     "constant": ["--carbon", "--carbon-meter", "constant:cpu=10W"],
 }
-
-
-def start(suite: Path, args: list[str], cpu: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args]
-    return subprocess.Popen(
-        cmd, cwd=suite, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bytecode_env(),
-        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
-    )  # fmt: skip
-
-
-def cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{proc.args} failed with {os.waitstatus_to_exitcode(status)}")
-    return usage.ru_utime + usage.ru_stime
 
 
 def pair(suite: Path, measuring: list[str], cpus: tuple[int, int]) -> tuple[float, float]:
