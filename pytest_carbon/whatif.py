@@ -49,12 +49,6 @@ def _cells() -> dict[str, dict[int, list[str]]]:
 
 
 @functools.lru_cache(maxsize=None)
-def monthly() -> dict[str, dict[int, dict[int, float]]]:
-    """Zone -> year -> month (1-12) -> g CO2eq/kWh, for the months that have a value."""
-    return {z: {y: {m: float(g) for m, g in enumerate(cells, 1) if g} for y, cells in years.items()} for z, years in _cells().items()}
-
-
-@functools.lru_cache(maxsize=None)
 def yearly() -> dict[str, dict[int, float]]:
     out: dict[str, dict[int, float]] = {}
     with open(DATA / "ember_yearly.csv", newline="") as f:
